@@ -1,0 +1,33 @@
+/* pruner.h - the pruner interface: a table of functions chosen by the name
+ * the study file uses. A pruner looks at a RUNNING trial's reports and the
+ * study's history and says whether to stop it now. */
+#ifndef HPO_PRUNER_H
+#define HPO_PRUNER_H
+
+#include <stdio.h>
+#include "trial_impl.h"
+
+typedef struct hpo_pruner_opts {
+    const char *type;                /* "none", "median", ... */
+    const char *study_name;          /* hyperband's bracket hash */
+    int64_t n_startup_trials, n_warmup_steps, interval_steps, n_min_trials;
+    double  percentile;
+    int64_t min_resource, max_resource;   /* 0 = auto */
+    int64_t reduction_factor, min_early_stopping_rate, bootstrap_count;
+} hpo_pruner_opts;
+
+void hpo_pruner_opts_default(hpo_pruner_opts *o, const char *type);
+
+typedef struct hpo_pruner_ops {
+    const char *name;
+    hpo_status (*create)(const hpo_pruner_opts *o, void **state);
+    /* Set *prune to 1 to stop trial t (RUNNING, with at least one report). */
+    hpo_status (*should_prune)(void *state, const hpo_history *h, const hpo_trial_rec *t, int *prune);
+    void (*destroy)(void *state);
+} hpo_pruner_ops;
+
+hpo_status hpo_pruner_find(const char *name, const hpo_pruner_ops **out);
+
+extern const hpo_pruner_ops hpo_pruner_none;
+
+#endif

@@ -1,0 +1,413 @@
+/* study.c - a study: its trials, its sampler and pruner, and the one-process
+ * optimize loop. The coordinator operations (study_impl.h) are what an MPI
+ * rank 0 calls for its workers; optimize calls them for itself. */
+#include "study_impl.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "error.h"
+
+struct hpo_study {
+    char            *name;
+    hpo_direction    direction;
+    int              has_seed;
+    uint64_t         seed;
+    hpo_rng          rng;           /* the sampler's stream, seeded from seed */
+    char             sampler_type[32];
+    hpo_sampler_opts sopts;
+    const hpo_sampler_ops *sampler;
+    void            *sstate;
+    char             pruner_type[32];
+    hpo_pruner_opts  popts;
+    const hpo_pruner_ops *pruner;
+    void            *pstate;
+    FILE            *log;
+    hpo_history      hist;
+    int              ready;         /* sampler and pruner states exist */
+    char           **warned;        /* parameter names already warned about */
+    size_t           n_warned;
+    long             best;          /* index of the best COMPLETE trial, -1 */
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static uint64_t entropy_seed(void)
+{
+    uint64_t x = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f) { if (fread(&x, sizeof x, 1, f) != 1) x = 0; fclose(f); }
+    if (!x) x = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+    return x >> 1;   /* fits int64, so it prints and stores the same everywhere */
+}
+
+hpo_status hpo_study_create(hpo_study **out)
+{
+    HPO_CHECK(out, HPO_EINVAL, "hpo_study_create: argument 1 (out) is NULL");
+    hpo_study *s = hpo_calloc(1, sizeof *s);
+    HPO_CHECK(s, HPO_ENOMEM, "out of memory for a study");
+    s->name = hpo_strdup("study");
+    if (!s->name) { hpo_free(s); HPO_FAIL(HPO_ENOMEM, "out of memory for a study"); }
+    s->direction = HPO_MINIMIZE;
+    s->seed = entropy_seed();
+    hpo_rng_seed(&s->rng, s->seed);
+    snprintf(s->sampler_type, sizeof s->sampler_type, "random");
+    hpo_sampler_opts_default(&s->sopts, s->sampler_type);
+    snprintf(s->pruner_type, sizeof s->pruner_type, "none");
+    hpo_pruner_opts_default(&s->popts, s->pruner_type);
+    s->log = stdout;
+    s->hist.direction = s->direction;
+    s->best = -1;
+    *out = s;
+    return HPO_OK;
+}
+
+#define CHECK_CONFIGURABLE(s) do { \
+    HPO_CHECK(s, HPO_EINVAL, "%s: the study is NULL", __func__); \
+    HPO_CHECK(!(s)->ready, HPO_ESTATE, "%s: the study has started; configure it before optimize", __func__); \
+} while (0)
+
+hpo_status hpo_study_set_name(hpo_study *s, const char *name)
+{
+    CHECK_CONFIGURABLE(s);
+    HPO_CHECK(name && *name, HPO_EINVAL, "a study name must be a non-empty string");
+    char *n = hpo_strdup(name);
+    HPO_CHECK(n, HPO_ENOMEM, "out of memory for the study name");
+    hpo_free(s->name);
+    s->name = n;
+    return HPO_OK;
+}
+
+hpo_status hpo_study_set_direction(hpo_study *s, hpo_direction d)
+{
+    CHECK_CONFIGURABLE(s);
+    HPO_CHECK(d == HPO_MINIMIZE || d == HPO_MAXIMIZE, HPO_EINVAL, "direction must be minimize or maximize");
+    s->direction = s->hist.direction = d;
+    return HPO_OK;
+}
+
+hpo_status hpo_study_set_seed(hpo_study *s, uint64_t seed)
+{
+    CHECK_CONFIGURABLE(s);
+    s->seed = seed;
+    s->has_seed = 1;
+    hpo_rng_seed(&s->rng, seed);
+    return HPO_OK;
+}
+
+hpo_status hpo_study_set_sampler(hpo_study *s, const char *name)
+{
+    CHECK_CONFIGURABLE(s);
+    HPO_CHECK(name, HPO_EINVAL, "sampler name is NULL");
+    hpo_sampler_opts o;
+    hpo_sampler_opts_default(&o, name);
+    HPO_TRY(hpo_study_set_sampler_opts(s, &o));
+    return HPO_OK;
+}
+
+hpo_status hpo_study_set_sampler_opts(hpo_study *s, const hpo_sampler_opts *o)
+{
+    CHECK_CONFIGURABLE(s);
+    const hpo_sampler_ops *ops;
+    HPO_TRY(hpo_sampler_find(o->type, &ops));
+    s->sopts = *o;
+    snprintf(s->sampler_type, sizeof s->sampler_type, "%s", ops->name);
+    s->sopts.type = s->sampler_type;
+    return HPO_OK;
+}
+
+hpo_status hpo_study_set_pruner(hpo_study *s, const char *name)
+{
+    CHECK_CONFIGURABLE(s);
+    HPO_CHECK(name, HPO_EINVAL, "pruner name is NULL");
+    hpo_pruner_opts o;
+    hpo_pruner_opts_default(&o, name);
+    HPO_TRY(hpo_study_set_pruner_opts(s, &o));
+    return HPO_OK;
+}
+
+hpo_status hpo_study_set_pruner_opts(hpo_study *s, const hpo_pruner_opts *o)
+{
+    CHECK_CONFIGURABLE(s);
+    const hpo_pruner_ops *ops;
+    HPO_TRY(hpo_pruner_find(o->type, &ops));
+    s->popts = *o;
+    snprintf(s->pruner_type, sizeof s->pruner_type, "%s", ops->name);
+    s->popts.type = s->pruner_type;
+    return HPO_OK;
+}
+
+hpo_status hpo_study_set_log(hpo_study *s, FILE *log)
+{
+    HPO_CHECK(s, HPO_EINVAL, "hpo_study_set_log: the study is NULL");
+    s->log = log;
+    return HPO_OK;
+}
+
+hpo_status hpo_study_setup(hpo_study *s)
+{
+    HPO_CHECK(s, HPO_EINVAL, "hpo_study_setup: the study is NULL");
+    if (s->ready) return HPO_OK;
+    HPO_TRY(hpo_sampler_find(s->sampler_type, &s->sampler));
+    HPO_TRY(hpo_pruner_find(s->pruner_type, &s->pruner));
+    s->popts.study_name = s->name;
+    HPO_TRY(s->sampler->create(&s->sopts, &s->sstate));
+    hpo_status st = s->pruner->create(&s->popts, &s->pstate);
+    if (st != HPO_OK) {
+        s->sampler->destroy(s->sstate);
+        s->sstate = NULL;
+        return hpo_error_push(st, __FILE__, __LINE__, __func__);
+    }
+    s->ready = 1;
+    return HPO_OK;
+}
+
+void hpo_study_destroy(hpo_study **sp)
+{
+    if (!sp || !*sp) return;
+    hpo_study *s = *sp;
+    if (s->ready) {
+        s->sampler->destroy(s->sstate);
+        s->pruner->destroy(s->pstate);
+    }
+    hpo_history_clear(&s->hist);
+    for (size_t i = 0; i < s->n_warned; i++) hpo_free(s->warned[i]);
+    hpo_free(s->warned);
+    hpo_free(s->name);
+    hpo_free(s);
+    *sp = NULL;
+}
+
+uint64_t hpo_study_seed(const hpo_study *s, int *was_set)
+{
+    if (was_set) *was_set = s->has_seed;
+    return s->seed;
+}
+const char *hpo_study_name(const hpo_study *s) { return s->name; }
+const hpo_history *hpo_study_history(const hpo_study *s) { return &s->hist; }
+size_t hpo_study_n_trials(const hpo_study *s) { return s ? s->hist.n : 0; }
+const hpo_trial_rec *hpo_study_trial(const hpo_study *s, size_t i)
+{
+    return s && i < s->hist.n ? s->hist.trials[i] : NULL;
+}
+const hpo_trial_rec *hpo_study_best_trial(const hpo_study *s)
+{
+    return s && s->best >= 0 ? s->hist.trials[s->best] : NULL;
+}
+
+/* ---- coordinator operations --------------------------------------------- */
+
+hpo_status hpo_study_trial_start(hpo_study *s, int worker, hpo_trial_rec **out)
+{
+    HPO_TRY(hpo_study_setup(s));
+    hpo_trial_rec *r;
+    HPO_TRY(hpo_rec_create((int64_t)s->hist.n, &r));
+    r->seed = hpo_seed_mix(s->seed, (uint64_t)r->number, 0);
+    r->worker = worker;
+    r->t_start = now_s();
+    hpo_status st = hpo_history_append(&s->hist, r);
+    if (st != HPO_OK) { hpo_rec_destroy(&r); return hpo_error_push(st, __FILE__, __LINE__, __func__); }
+    if (s->sampler->trial_begin) HPO_TRY(s->sampler->trial_begin(s->sstate, &s->hist, r, &s->rng));
+    *out = r;
+    return HPO_OK;
+}
+
+hpo_status hpo_study_suggest(hpo_study *s, hpo_trial_rec *rec, const char *name,
+                             const hpo_dist *d, hpo_pval *out)
+{
+    HPO_CHECK(rec->state == HPO_RUNNING, HPO_ESTATE,
+              "trial %" PRId64 " is %s; parameters can only be suggested while it runs",
+              rec->number, hpo_state_name(rec->state));
+    const hpo_param_rec *p = hpo_rec_find_param(rec, name);
+    if (p) {
+        if (!hpo_dist_equal(&p->dist, d)) {
+            char a[512], b[512];
+            hpo_dist_format(&p->dist, a, sizeof a);
+            hpo_dist_format(d, b, sizeof b);
+            HPO_FAIL(HPO_EINVAL, "parameter '%s' was suggested twice in trial %" PRId64
+                     " with different distributions: first %s, now %s", name, rec->number, a, b);
+        }
+        *out = p->v;      /* Optuna: the same name returns the first value */
+        return HPO_OK;
+    }
+    hpo_pval v;
+    HPO_TRY(s->sampler->sample(s->sstate, &s->hist, rec, name, d, &s->rng, &v));
+    if (!hpo_dist_contains(d, v)) {
+        char a[512];
+        hpo_dist_format(d, a, sizeof a);
+        HPO_FAIL(HPO_EINVAL, "sampler '%s' drew a value outside %s for '%s' (a bug in the sampler)",
+                 s->sampler_type, a, name);
+    }
+    HPO_TRY(hpo_rec_add_param(rec, name, d, v));
+    *out = v;
+    return HPO_OK;
+}
+
+void hpo_study_warn_once(hpo_study *s, const char *param, const char *msg)
+{
+    for (size_t i = 0; i < s->n_warned; i++)
+        if (strcmp(s->warned[i], param) == 0) return;
+    fprintf(stderr, "mpihpo: warning: %s\n", msg);
+    char **w = hpo_realloc(s->warned, (s->n_warned + 1) * sizeof *w);
+    if (!w) return;                       /* may warn again later; harmless */
+    s->warned = w;
+    if ((w[s->n_warned] = hpo_strdup(param))) s->n_warned++;
+}
+
+hpo_status hpo_study_report(hpo_study *s, hpo_trial_rec *rec, int64_t step, double value)
+{
+    HPO_CHECK(rec->state == HPO_RUNNING, HPO_ESTATE,
+              "trial %" PRId64 " is %s; it can only report while it runs", rec->number, hpo_state_name(rec->state));
+    HPO_CHECK(step >= 0, HPO_EINVAL, "trial %" PRId64 ": report step must be >= 0 (got %" PRId64 ")",
+              rec->number, step);
+    int repeated, decreasing;
+    HPO_TRY(hpo_rec_add_report(rec, step, value, &repeated, &decreasing));
+    if (repeated && !rec->warned_repeat) {
+        rec->warned_repeat = 1;
+        fprintf(stderr, "mpihpo: warning: trial %" PRId64 " reported step %" PRId64
+                " twice; the first value is kept\n", rec->number, step);
+    }
+    if (decreasing && !rec->warned_decrease) {
+        rec->warned_decrease = 1;
+        fprintf(stderr, "mpihpo: warning: trial %" PRId64 " reported step %" PRId64
+                " after a later step; steps should increase\n", rec->number, step);
+    }
+    (void)s;
+    return HPO_OK;
+}
+
+hpo_status hpo_study_should_prune(hpo_study *s, hpo_trial_rec *rec, int *prune)
+{
+    *prune = 0;
+    HPO_TRY(hpo_study_setup(s));
+    if (rec->state != HPO_RUNNING || rec->n_inter == 0) return HPO_OK;
+    HPO_TRY(s->pruner->should_prune(s->pstate, &s->hist, rec, prune));
+    return HPO_OK;
+}
+
+static void fmt_value(double v, char *buf, size_t n)
+{
+    double a = fabs(v);
+    if (a == 0 || (a >= 1e-3 && a < 1e9)) snprintf(buf, n, "%.6f", v);
+    else snprintf(buf, n, "%.6g", v);
+}
+
+static void log_best(const hpo_study *s, char *buf, size_t n)
+{
+    const hpo_trial_rec *b = hpo_study_best_trial(s);
+    if (!b) { snprintf(buf, n, "No trial has completed yet."); return; }
+    char v[64];
+    fmt_value(b->value, v, sizeof v);
+    snprintf(buf, n, "Best is trial %" PRId64 " with value %s.", b->number, v);
+}
+
+hpo_status hpo_study_trial_finish(hpo_study *s, hpo_trial_rec *rec, hpo_state state,
+                                  double value, const char *reason)
+{
+    HPO_CHECK(rec->state == HPO_RUNNING, HPO_ESTATE, "trial %" PRId64 " has already finished", rec->number);
+    HPO_CHECK(state != HPO_RUNNING, HPO_EINVAL, "a trial cannot finish as RUNNING");
+    if (state == HPO_FAIL) HPO_TRY(hpo_rec_set_fail_reason(rec, reason ? reason : "unknown"));
+    rec->state = state;
+    rec->value = (state == HPO_FAIL) ? NAN : value;
+    rec->t_end = now_s();
+    if (state == HPO_COMPLETE) {
+        const hpo_trial_rec *b = hpo_study_best_trial(s);
+        if (!b || hpo_better(s->direction, rec->value, b->value)) {
+            for (size_t i = 0; i < s->hist.n; i++)
+                if (s->hist.trials[i] == rec) { s->best = (long)i; break; }
+        }
+    }
+    if (!s->log) return HPO_OK;
+    char params[4096], best[128], v[64];
+    hpo_rec_format_params(rec, params, sizeof params);
+    log_best(s, best, sizeof best);
+    fmt_value(rec->value, v, sizeof v);
+    switch (state) {
+    case HPO_COMPLETE:
+        fprintf(s->log, "Trial %" PRId64 " finished with value %s and parameters %s. %s\n",
+                rec->number, v, params, best);
+        break;
+    case HPO_PRUNED:
+        fprintf(s->log, "Trial %" PRId64 " pruned at step %" PRId64 " with value %s. %s\n",
+                rec->number, hpo_rec_last_step(rec, NULL), v, best);
+        break;
+    default:
+        fprintf(s->log, "Trial %" PRId64 " failed with parameters %s because %s\n",
+                rec->number, params, rec->fail_reason);
+        break;
+    }
+    fflush(s->log);
+    return HPO_OK;
+}
+
+/* ---- one process: the local trial backend and the optimize loop ---------- */
+
+static hpo_status local_suggest(void *ctx, hpo_trial_rec *rec, const char *name, const hpo_dist *d, hpo_pval *out)
+{
+    return hpo_study_suggest(ctx, rec, name, d, out);
+}
+static hpo_status local_report(void *ctx, hpo_trial_rec *rec, int64_t step, double value)
+{
+    return hpo_study_report(ctx, rec, step, value);
+}
+static hpo_status local_should_prune(void *ctx, hpo_trial_rec *rec, int *prune)
+{
+    return hpo_study_should_prune(ctx, rec, prune);
+}
+static void local_warn(void *ctx, const char *param, const char *msg)
+{
+    hpo_study_warn_once(ctx, param, msg);
+}
+
+static const hpo_trial_backend k_local = {
+    local_suggest, local_report, local_should_prune, local_warn,
+};
+
+void hpo_trial_init_local(hpo_trial *t, hpo_study *s, hpo_trial_rec *rec)
+{
+    memset(t, 0, sizeof *t);
+    t->be = &k_local;
+    t->ctx = s;
+    t->rec = rec;
+}
+
+hpo_status hpo_study_optimize(hpo_study *s, hpo_objective f, void *ctx,
+                              int64_t n_trials, double timeout_s)
+{
+    HPO_CHECK(s, HPO_EINVAL, "hpo_study_optimize: argument 1 (study) is NULL");
+    HPO_CHECK(f, HPO_EINVAL, "hpo_study_optimize: argument 2 (objective) is NULL");
+    HPO_CHECK(n_trials >= 0, HPO_EINVAL, "n_trials must be >= 0 (got %" PRId64 ")", n_trials);
+    HPO_CHECK(timeout_s >= 0 && !isnan(timeout_s), HPO_EINVAL, "timeout must be >= 0 seconds (got %g)", timeout_s);
+    HPO_CHECK(n_trials > 0 || timeout_s > 0, HPO_EINVAL,
+              "give a trial budget or a timeout (both are 0: the study would never end)");
+    HPO_TRY(hpo_study_setup(s));
+    double t0 = now_s();
+    for (int64_t done = 0; n_trials == 0 || done < n_trials; done++) {
+        if (timeout_s > 0 && now_s() - t0 >= timeout_s) break;
+        hpo_trial_rec *rec;
+        HPO_TRY(hpo_study_trial_start(s, 0, &rec));
+        hpo_trial t;
+        hpo_trial_init_local(&t, s, rec);
+        double v = f(&t, ctx);
+        hpo_state state; double value; const char *reason; char buf[128];
+        hpo_trial_outcome(&t, v, &state, &value, &reason, buf, sizeof buf);
+        hpo_status st = hpo_study_trial_finish(s, rec, state, value, reason);
+        hpo_status usage = t.error;
+        char msg[sizeof t.error_msg];
+        memcpy(msg, t.error_msg, sizeof msg);
+        hpo_trial_release(&t);
+        HPO_TRY(st);
+        /* A bad definition is the programmer's error: stop, as Optuna re-raises. */
+        if (usage != HPO_OK) HPO_FAIL(usage, "%s", msg);
+    }
+    return HPO_OK;
+}
