@@ -11,11 +11,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <mpi.h>
+#include <unistd.h>
+
 #include "config.h"
 #include "dataset.h"
 #include "error.h"
 #include "mpihpo.h"
 #include "objective_mlp.h"
+#include "hpo_mpi.h"
 #include "study_impl.h"
 
 /* exit codes */
@@ -73,6 +77,13 @@ static int parse_i64(const char *s, int64_t lo, int64_t *out)
     if (errno || end == s || *end || v < lo) return 0;
     *out = v;
     return 1;
+}
+
+/* Started by mpirun, mpiexec or srun? (Open MPI and PMIx set these.) */
+static int launched_by_mpi(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") ||
+           getenv("PMI_SIZE");
 }
 
 static double wall(void)
@@ -191,34 +202,88 @@ static int cmd_run(int argc, char **argv)
     }
     openblas_set_num_threads((int)blas);
 
+    /* Under mpirun/srun every rank runs this; alone, MPI is not started at
+     * all (a singleton MPI_Init costs ~0.25 s and is not needed). */
+    int use_mpi = launched_by_mpi(), rank = 0, size = 1;
+    if (use_mpi) {
+        MPI_Init(NULL, NULL);
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &size);
+    }
     int rc = EXIT_ERROR;
     hpo_config *cfg = NULL;
     hpo_dataset *data = NULL;
     hpo_study *study = NULL;
-    if (hpo_config_load(argv[optind], &cfg) != HPO_OK) { rc = die(NULL); goto out; }
-    if (trials > 0) cfg->study.trials = trials;
-    if (seed >= 0) { cfg->study.has_seed = 1; cfg->study.seed = (uint64_t)seed; }
-    if (timeout >= 0) cfg->study.timeout = timeout;
-    if (hpo_study_create(&study) != HPO_OK || configure(study, cfg, sampler) != HPO_OK ||
-        hpo_study_set_log(study, quiet ? NULL : stdout) != HPO_OK ||
-        hpo_study_setup(study) != HPO_OK) { rc = die(argv[optind]); goto out; }
-    hpo_data_opts dopts = data_opts(cfg);
-    if (hpo_dataset_load(&dopts, &data) != HPO_OK) { rc = die(NULL); goto out; }
-    printf("Study '%s': %s, %" PRId64 " trials, sampler %s, pruner %s; data %s: %zu train / %zu validation rows, %zu features, %zu classes\n",
-           cfg->study.name, cfg->study.direction == HPO_MAXIMIZE ? "maximize" : "minimize",
-           cfg->study.trials, sampler ? sampler : cfg->sampler.type, cfg->pruner.type, cfg->data.path,
-           data->n_train, data->n_val, data->n_features, data->n_classes);
-    fflush(stdout);
+    char what[1024] = "";
+    hpo_status st = hpo_config_load(argv[optind], &cfg);
+    if (st == HPO_OK) {
+        if (trials > 0) cfg->study.trials = trials;
+        if (seed >= 0) { cfg->study.has_seed = 1; cfg->study.seed = (uint64_t)seed; }
+        if (timeout >= 0) cfg->study.timeout = timeout;
+        if ((st = hpo_study_create(&study)) != HPO_OK || (st = configure(study, cfg, sampler)) != HPO_OK ||
+            (st = hpo_study_set_log(study, (quiet || rank != 0) ? NULL : stdout)) != HPO_OK ||
+            (st = hpo_study_setup(study)) != HPO_OK)
+            snprintf(what, sizeof what, "%s", argv[optind]);
+    }
+    if (st == HPO_OK) {
+        hpo_data_opts dopts = data_opts(cfg);
+        st = hpo_dataset_load(&dopts, &data);
+    }
+    /* Every rank reads the study file and the data; if any fails, the lowest
+     * failing rank says why and all leave together (no rank left waiting). */
+    if (use_mpi && size > 1) {
+        int mine = st == HPO_OK ? size : rank, first = size;
+        MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (first < size) {
+            if (rank == first) {
+                if (rank) snprintf(what + strlen(what), sizeof what - strlen(what), "%srank %d", *what ? ", " : "", rank);
+                die(*what ? what : NULL);
+            }
+            goto out;
+        }
+    } else if (st != HPO_OK) {
+        die(*what ? what : NULL);
+        goto out;
+    }
     hpo_mlp_objective obj = {.cfg = cfg, .data = data};
+    if (rank == 0) {
+        printf("Study '%s': %s, %" PRId64 " trials, sampler %s, pruner %s; data %s: %zu train / %zu validation rows, %zu features, %zu classes",
+               cfg->study.name, cfg->study.direction == HPO_MAXIMIZE ? "maximize" : "minimize",
+               cfg->study.trials, hpo_study_sampler_type(study), hpo_study_pruner_type(study), cfg->data.path,
+               data->n_train, data->n_val, data->n_features, data->n_classes);
+        if (size > 1) printf("; %d workers", size - 1);
+        printf("\n");
+        fflush(stdout);
+    }
     double t0 = wall();
-    hpo_status st = hpo_study_optimize(study, hpo_mlp_objective_run, &obj, cfg->study.trials, cfg->study.timeout);
+    if (size == 1) {
+        st = hpo_study_optimize(study, hpo_mlp_objective_run, &obj, cfg->study.trials, cfg->study.timeout);
+    } else if (rank == 0) {
+        hpo_coord_opts co = {.n_trials = cfg->study.trials, .timeout_s = cfg->study.timeout,
+                             .progress = (!quiet && isatty(STDERR_FILENO)) ? stderr : NULL};
+        st = hpo_mpi_coordinate(study, MPI_COMM_WORLD, &co);
+    } else {
+        st = hpo_mpi_work(MPI_COMM_WORLD, hpo_mlp_objective_run, &obj);
+        if (st != HPO_OK) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "rank %d", rank);
+            die(msg);
+            MPI_Abort(MPI_COMM_WORLD, EXIT_ERROR);   /* rank 0 may be waiting on us */
+        }
+    }
     double t1 = wall();
-    print_summary(study, t1 - t0, stdout);
-    rc = st == HPO_OK ? EXIT_OK : die("the study stopped");
+    if (rank == 0) {
+        print_summary(study, t1 - t0, stdout);
+        rc = st == HPO_OK ? EXIT_OK : die("the study stopped");
+        if (st != HPO_OK && use_mpi && size > 1) MPI_Abort(MPI_COMM_WORLD, EXIT_ERROR);
+    } else {
+        rc = EXIT_OK;
+    }
 out:
     hpo_study_destroy(&study);
     hpo_dataset_destroy(&data);
     hpo_config_destroy(&cfg);
+    if (use_mpi) MPI_Finalize();
     return rc;
 }
 

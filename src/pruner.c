@@ -4,11 +4,16 @@
 #include <string.h>
 
 #include "error.h"
+#include "pruner_impl.h"
 
 /* Pruners known by name; median, percentile, successive halving and
  * hyperband are added here as they land. */
 static const hpo_pruner_ops *const k_pruners[] = {
     &hpo_pruner_none,
+    &hpo_pruner_median,
+    &hpo_pruner_percentile,
+    &hpo_pruner_successive_halving,
+    &hpo_pruner_hyperband,
 };
 #define N_PRUNERS (sizeof k_pruners / sizeof k_pruners[0])
 

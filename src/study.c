@@ -32,6 +32,8 @@ struct hpo_study {
     char           **warned;        /* parameter names already warned about */
     size_t           n_warned;
     long             best;          /* index of the best COMPLETE trial, -1 */
+    hpo_trial_hook   on_start, on_finish;
+    void            *hook_ctx;
 };
 
 static double now_s(void)
@@ -204,6 +206,39 @@ const hpo_trial_rec *hpo_study_best_trial(const hpo_study *s)
     return s && s->best >= 0 ? s->hist.trials[s->best] : NULL;
 }
 
+hpo_status hpo_study_set_hooks(hpo_study *s, hpo_trial_hook on_start, hpo_trial_hook on_finish, void *ctx)
+{
+    HPO_CHECK(s, HPO_EINVAL, "hpo_study_set_hooks: the study is NULL");
+    s->on_start = on_start;
+    s->on_finish = on_finish;
+    s->hook_ctx = ctx;
+    return HPO_OK;
+}
+
+static void update_best(hpo_study *s, size_t i)
+{
+    const hpo_trial_rec *r = s->hist.trials[i];
+    if (r->state != HPO_COMPLETE) return;
+    const hpo_trial_rec *b = hpo_study_best_trial(s);
+    if (!b || hpo_better(s->direction, r->value, b->value)) s->best = (long)i;
+}
+
+hpo_status hpo_study_adopt_trial(hpo_study *s, hpo_trial_rec *rec)
+{
+    HPO_CHECK(s && rec, HPO_EINVAL, "hpo_study_adopt_trial: NULL argument");
+    HPO_CHECK(rec->number == (int64_t)s->hist.n, HPO_EFORMAT,
+              "trial numbers must continue the study: expected trial %zu, got %" PRId64, s->hist.n, rec->number);
+    HPO_TRY(hpo_history_append(&s->hist, rec));
+    update_best(s, s->hist.n - 1);
+    return HPO_OK;
+}
+
+void hpo_study_get_rng(const hpo_study *s, hpo_rng *out) { *out = s->rng; }
+void hpo_study_set_rng(hpo_study *s, const hpo_rng *in) { s->rng = *in; }
+const char *hpo_study_sampler_type(const hpo_study *s) { return s->sampler_type; }
+const char *hpo_study_pruner_type(const hpo_study *s) { return s->pruner_type; }
+hpo_direction hpo_study_direction(const hpo_study *s) { return s->direction; }
+
 /* ---- coordinator operations --------------------------------------------- */
 
 hpo_status hpo_study_trial_start(hpo_study *s, int worker, hpo_trial_rec **out)
@@ -217,6 +252,7 @@ hpo_status hpo_study_trial_start(hpo_study *s, int worker, hpo_trial_rec **out)
     hpo_status st = hpo_history_append(&s->hist, r);
     if (st != HPO_OK) { hpo_rec_destroy(&r); return hpo_error_push(st, __FILE__, __LINE__, __func__); }
     if (s->sampler->trial_begin) HPO_TRY(s->sampler->trial_begin(s->sstate, &s->hist, r, &s->rng));
+    if (s->on_start) HPO_TRY(s->on_start(s->hook_ctx, s, r));
     *out = r;
     return HPO_OK;
 }
@@ -294,6 +330,8 @@ hpo_status hpo_study_should_prune(hpo_study *s, hpo_trial_rec *rec, int *prune)
     return HPO_OK;
 }
 
+static void log_trial(const hpo_study *s, const hpo_trial_rec *rec, hpo_state state);
+
 static void fmt_value(double v, char *buf, size_t n)
 {
     double a = fabs(v);
@@ -320,33 +358,36 @@ hpo_status hpo_study_trial_finish(hpo_study *s, hpo_trial_rec *rec, hpo_state st
     rec->value = (state == HPO_FAIL) ? NAN : value;
     rec->t_end = now_s();
     if (state == HPO_COMPLETE) {
-        const hpo_trial_rec *b = hpo_study_best_trial(s);
-        if (!b || hpo_better(s->direction, rec->value, b->value)) {
-            for (size_t i = 0; i < s->hist.n; i++)
-                if (s->hist.trials[i] == rec) { s->best = (long)i; break; }
-        }
+        for (size_t i = s->hist.n; i-- > 0;)
+            if (s->hist.trials[i] == rec) { update_best(s, i); break; }
     }
-    if (!s->log) return HPO_OK;
-    char params[4096], best[128], v[64];
+    if (s->log) log_trial(s, rec, state);
+    if (s->on_finish) HPO_TRY(s->on_finish(s->hook_ctx, s, rec));
+    return HPO_OK;
+}
+
+static void log_trial(const hpo_study *s, const hpo_trial_rec *rec, hpo_state state)
+{
+    char params[4096], best[128], v[64], where[32] = "";
     hpo_rec_format_params(rec, params, sizeof params);
     log_best(s, best, sizeof best);
     fmt_value(rec->value, v, sizeof v);
+    if (rec->worker > 0) snprintf(where, sizeof where, " [rank %d]", rec->worker);
     switch (state) {
     case HPO_COMPLETE:
-        fprintf(s->log, "Trial %" PRId64 " finished with value %s and parameters %s. %s\n",
-                rec->number, v, params, best);
+        fprintf(s->log, "Trial %" PRId64 " finished with value %s and parameters %s. %s%s\n",
+                rec->number, v, params, best, where);
         break;
     case HPO_PRUNED:
-        fprintf(s->log, "Trial %" PRId64 " pruned at step %" PRId64 " with value %s. %s\n",
-                rec->number, hpo_rec_last_step(rec, NULL), v, best);
+        fprintf(s->log, "Trial %" PRId64 " pruned at step %" PRId64 " with value %s. %s%s\n",
+                rec->number, hpo_rec_last_step(rec, NULL), v, best, where);
         break;
     default:
-        fprintf(s->log, "Trial %" PRId64 " failed with parameters %s because %s\n",
-                rec->number, params, rec->fail_reason);
+        fprintf(s->log, "Trial %" PRId64 " failed with parameters %s because %s%s\n",
+                rec->number, params, rec->fail_reason, where);
         break;
     }
     fflush(s->log);
-    return HPO_OK;
 }
 
 /* ---- one process: the local trial backend and the optimize loop ---------- */

@@ -52,6 +52,23 @@ void       hpo_study_warn_once(hpo_study *s, const char *param, const char *msg)
 hpo_status hpo_study_trial_finish(hpo_study *s, hpo_trial_rec *rec, hpo_state state,
                                   double value, const char *reason);
 
+/* Hooks, e.g. for the checkpoint: on_start runs when a trial has been handed
+ * out (its number and seed are set, no parameters yet); on_finish runs after
+ * a trial's final state is settled and logged, before the next trial is
+ * handed out. A hook's failure stops optimize with that status. */
+typedef hpo_status (*hpo_trial_hook)(void *ctx, const hpo_study *s, const hpo_trial_rec *rec);
+hpo_status hpo_study_set_hooks(hpo_study *s, hpo_trial_hook on_start, hpo_trial_hook on_finish, void *ctx);
+
+/* Resume: append a trial read back from storage (any state; numbers must
+ * continue 0, 1, 2, ...). Takes ownership of rec on success. */
+hpo_status hpo_study_adopt_trial(hpo_study *s, hpo_trial_rec *rec);
+/* The sampler's random stream, to save and to continue after a resume. */
+void       hpo_study_get_rng(const hpo_study *s, hpo_rng *out);
+void       hpo_study_set_rng(hpo_study *s, const hpo_rng *in);
+const char *hpo_study_sampler_type(const hpo_study *s);
+const char *hpo_study_pruner_type(const hpo_study *s);
+hpo_direction hpo_study_direction(const hpo_study *s);
+
 /* Set up a trial handle over a record with the local backend. */
 void       hpo_trial_init_local(hpo_trial *t, hpo_study *s, hpo_trial_rec *rec);
 void       hpo_trial_release(hpo_trial *t);

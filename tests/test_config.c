@@ -313,7 +313,9 @@ Test(config, job_heart)
     cr_expect_eq(c->study.seed, 42);
     cr_expect_null(c->study.storage);
     cr_expect_str_eq(c->sampler.type, "random");   /* tpe with issue #3 */
-    cr_expect_str_eq(c->pruner.type, "none");      /* successive_halving with issue #4 */
+    cr_expect_str_eq(c->pruner.type, "successive_halving");
+    cr_expect_eq(c->pruner.min_resource, 1);
+    cr_expect_eq(c->pruner.reduction_factor, 3);
     cr_expect_str_eq(c->data.path, JOB("../data/heart.csv"));
     cr_expect_eq(c->data.standardize, 1);
     expect_fixed_int(c, "epochs", 30);

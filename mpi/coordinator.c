@@ -1,0 +1,227 @@
+/* coordinator.c - rank 0's loop: serve every worker's requests in turn.
+ *
+ * Waiting: MPI_Iprobe over the workers in round-robin order (so no worker is
+ * starved), then a short sleep that grows from 20 us to 1 ms while nothing
+ * arrives. Open MPI spins inside blocking calls unless it knows it is
+ * oversubscribed (cluster-notes.md), and rank 0 must not steal a core from
+ * the trainers. Every request gets one answer; the budget is counted when a
+ * trial is handed out, so no trial beyond it is ever started. */
+#include "hpo_mpi.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "protocol.h"
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void nap(long ns)
+{
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+#define MPI_TRY(call) do { int rc_ = (call); if (rc_ != MPI_SUCCESS) { \
+    char e_[MPI_MAX_ERROR_STRING]; int l_ = 0; MPI_Error_string(rc_, e_, &l_); \
+    HPO_FAIL(HPO_EMPI, "%s failed: %s", #call, e_); } } while (0)
+
+typedef struct coord {
+    hpo_study *s;
+    MPI_Comm   comm;
+    int        size;
+    hpo_trial_rec **running;   /* (size) the trial each worker runs, or NULL */
+    int64_t    handed, budget;
+    int        stop;           /* hand out no more trials */
+    hpo_status usage;          /* first usage error from an objective */
+    char       usage_msg[HPO_MSG_TEXT];
+    int64_t    done, pruned, failed;
+} coord;
+
+static hpo_trial_rec *trial_of(coord *c, int src, int64_t number)
+{
+    hpo_trial_rec *r = c->running[src];
+    return (r && r->number == number) ? r : NULL;
+}
+
+static void progress(const coord *c, FILE *f, double t0)
+{
+    if (!f) return;
+    int run = 0;
+    for (int i = 1; i < c->size; i++) run += c->running[i] != NULL;
+    const hpo_trial_rec *b = hpo_study_best_trial(c->s);
+    char best[48] = "-";
+    if (b) snprintf(best, sizeof best, "%.6f", hpo_rec_value(b));
+    fprintf(f, "\r\033[K[%" PRId64 "/%" PRId64 " done, %d running, %" PRId64 " pruned, %" PRId64
+            " failed, best %s, %.1f s]", c->done, c->budget, run, c->pruned, c->failed, best, mono() - t0);
+    fflush(f);
+}
+
+static hpo_status on_ask(coord *c, int src, int timed_out)
+{
+    if (!c->stop && (c->budget == 0 || c->handed < c->budget) && !timed_out) {
+        hpo_trial_rec *r;
+        HPO_TRY(hpo_study_trial_start(c->s, src, &r));
+        c->running[src] = r;
+        c->handed++;
+        hpo_msg_trial m = {r->number, r->seed};
+        MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, src, HPO_TAG_TRIAL, c->comm));
+        return HPO_OK;
+    }
+    int none = 0;
+    MPI_TRY(MPI_Send(&none, 1, MPI_INT, src, HPO_TAG_STOP, c->comm));
+    return HPO_OK;
+}
+
+static hpo_status on_suggest(coord *c, int src, const char *buf, size_t len)
+{
+    hpo_msg_value ans;
+    memset(&ans, 0, sizeof ans);
+    int64_t number; const char *name; hpo_dist d;
+    if (!hpo_msg_unpack_suggest(buf, len, &number, &name, &d)) {
+        ans.status = HPO_EFORMAT;
+        snprintf(ans.error, sizeof ans.error, "malformed suggest message from rank %d", src);
+    } else {
+        hpo_trial_rec *r = trial_of(c, src, number);
+        hpo_status st = r ? hpo_study_suggest(c->s, r, name, &d, &ans.v)
+                          : hpo_error_raise(HPO_ESTATE, __FILE__, __LINE__, __func__,
+                                            "rank %d asked for '%s' of trial %" PRId64 ", which it does not run",
+                                            src, name, number);
+        ans.status = st;
+        if (st != HPO_OK) snprintf(ans.error, sizeof ans.error, "%s", hpo_error_message());
+        hpo_dist_clear(&d);
+    }
+    MPI_TRY(MPI_Send(&ans, sizeof ans, MPI_BYTE, src, HPO_TAG_VALUE, c->comm));
+    return HPO_OK;
+}
+
+static hpo_status on_report(coord *c, int src, const hpo_msg_report *m)
+{
+    hpo_msg_prune ans;
+    memset(&ans, 0, sizeof ans);
+    hpo_trial_rec *r = trial_of(c, src, m->number);
+    hpo_status st = HPO_ESTATE;
+    if (!r) {
+        hpo_error_raise(HPO_ESTATE, __FILE__, __LINE__, __func__,
+                        "rank %d reported for trial %" PRId64 ", which it does not run", src, m->number);
+    } else if ((st = hpo_study_report(c->s, r, m->step, m->value)) == HPO_OK) {
+        int prune = 0;
+        st = hpo_study_should_prune(c->s, r, &prune);
+        ans.prune = prune;
+    }
+    ans.status = st;
+    if (st != HPO_OK) snprintf(ans.error, sizeof ans.error, "%s", hpo_error_message());
+    MPI_TRY(MPI_Send(&ans, sizeof ans, MPI_BYTE, src, HPO_TAG_PRUNE, c->comm));
+    return HPO_OK;
+}
+
+static hpo_status on_finish(coord *c, int src, const hpo_msg_finish *m)
+{
+    hpo_trial_rec *r = trial_of(c, src, m->number);
+    int ack = HPO_OK;
+    if (r) {
+        char reason[HPO_MSG_TEXT];
+        snprintf(reason, sizeof reason, "%s", m->reason);
+        /* The record is on disk (on_finish hook) before the ACK goes out. */
+        HPO_TRY(hpo_study_trial_finish(c->s, r, (hpo_state)m->state, m->value, reason));
+        c->running[src] = NULL;
+        c->done++;
+        c->pruned += m->state == HPO_PRUNED;
+        c->failed += m->state == HPO_FAIL;
+        if (m->usage_error && c->usage == HPO_OK) {
+            c->usage = (hpo_status)m->usage_error;
+            snprintf(c->usage_msg, sizeof c->usage_msg, "%s", m->reason);
+            c->stop = 1;
+        }
+    } else {
+        ack = HPO_ESTATE;
+    }
+    MPI_TRY(MPI_Send(&ack, 1, MPI_INT, src, HPO_TAG_ACK, c->comm));
+    return HPO_OK;
+}
+
+hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts *o)
+{
+    coord c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.comm = comm;
+    c.budget = o->n_trials;
+    MPI_TRY(MPI_Comm_size(comm, &c.size));
+    HPO_TRY(hpo_study_setup(s));
+    c.running = hpo_calloc((size_t)c.size, sizeof *c.running);
+    HPO_CHECK(c.running, HPO_ENOMEM, "out of memory for %d workers", c.size);
+
+    hpo_status st = HPO_OK;
+    char *buf = NULL;
+    size_t cap = 0;
+    int active = c.size - 1, next = 1;
+    long idle_ns = 0;
+    double t0 = mono(), last_progress = 0;
+    while (active > 0) {
+        int flag = 0, src = -1;
+        MPI_Status ms;
+        for (int k = 0; k < c.size - 1 && !flag; k++) {        /* round robin over workers */
+            int r = 1 + (next - 1 + k) % (c.size - 1);
+            if (MPI_Iprobe(r, MPI_ANY_TAG, comm, &flag, &ms) != MPI_SUCCESS) {
+                st = hpo_error_raise(HPO_EMPI, __FILE__, __LINE__, __func__, "MPI_Iprobe failed");
+                goto out;
+            }
+            if (flag) src = r;
+        }
+        if (!flag) {
+            idle_ns = idle_ns ? (idle_ns < 1000000 ? idle_ns * 2 : 1000000) : 20000;
+            nap(idle_ns);
+            continue;
+        }
+        idle_ns = 0;
+        next = src % (c.size - 1) + 1;
+        int count = 0;
+        MPI_Get_count(&ms, MPI_BYTE, &count);
+        if ((size_t)count + 1 > cap) {
+            char *nb = hpo_realloc(buf, (size_t)count + 1);
+            if (!nb) { st = hpo_error_raise(HPO_ENOMEM, __FILE__, __LINE__, __func__, "out of memory for a message"); goto out; }
+            buf = nb;
+            cap = (size_t)count + 1;
+        }
+        if (MPI_Recv(buf, count, MPI_BYTE, src, ms.MPI_TAG, comm, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+            st = hpo_error_raise(HPO_EMPI, __FILE__, __LINE__, __func__, "MPI_Recv from rank %d failed", src);
+            goto out;
+        }
+        int timed_out = o->timeout_s > 0 && mono() - t0 >= o->timeout_s;
+        switch (ms.MPI_TAG) {
+        case HPO_TAG_ASK:
+            st = on_ask(&c, src, timed_out);
+            if (st == HPO_OK && !c.running[src]) active--;
+            break;
+        case HPO_TAG_SUGGEST: st = on_suggest(&c, src, buf, (size_t)count); break;
+        case HPO_TAG_REPORT:
+            if ((size_t)count != sizeof(hpo_msg_report)) { st = hpo_error_raise(HPO_EFORMAT, __FILE__, __LINE__, __func__, "bad REPORT size from rank %d", src); break; }
+            st = on_report(&c, src, (const hpo_msg_report *)buf);
+            break;
+        case HPO_TAG_FINISH:
+            if ((size_t)count != sizeof(hpo_msg_finish)) { st = hpo_error_raise(HPO_EFORMAT, __FILE__, __LINE__, __func__, "bad FINISH size from rank %d", src); break; }
+            st = on_finish(&c, src, (const hpo_msg_finish *)buf);
+            if (o->progress && mono() - last_progress > 0.5) { progress(&c, o->progress, t0); last_progress = mono(); }
+            break;
+        default:
+            st = hpo_error_raise(HPO_EFORMAT, __FILE__, __LINE__, __func__,
+                                 "unexpected message %s from rank %d", hpo_tag_name(ms.MPI_TAG), src);
+        }
+        if (st != HPO_OK) goto out;
+    }
+    if (o->progress) { progress(&c, o->progress, t0); fputc('\n', o->progress); }
+    if (c.usage != HPO_OK) st = hpo_error_raise(c.usage, __FILE__, __LINE__, __func__, "%s", c.usage_msg);
+out:
+    hpo_free(buf);
+    hpo_free(c.running);
+    return st;
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# mpi_study.sh - the mpihpo binary under mpiexec: rank 0 coordinates, the
+# other ranks train. Checks the invariants a user relies on at any size.
+# Usage: mpi_study.sh MPIHPO SOURCE_DIR MPIEXEC NP [mpiexec flags...]
+set -uo pipefail
+bin=$1; src=$2; mpiexec=$3; np=$4; shift 4
+flags=("$@")
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+export OPENBLAS_NUM_THREADS=1
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0; passes=0
+ok()  { passes=$((passes+1)); }
+bad() { echo "FAIL (np $np): $*"; fails=$((fails+1)); }
+run() { timeout 300 "$mpiexec" -n "$1" "${flags[@]}" "$bin" run "${@:2}"; }
+
+# A study where some trials fail (a huge learning rate makes the loss nan)
+# and the pruner stops others.
+cat > "$tmp/s.yaml" <<YAML
+study:   {name: mpi, direction: maximize, trials: 12, seed: 3}
+sampler: {type: random}
+pruner:  {type: median, n_startup_trials: 2}
+data:    {path: $src/data/heart.csv, target: HeartDisease, standardize: true}
+train:
+  epochs: 4
+  batch_size: 64
+  learning_rate: {categorical: [0.01, 0.001, 1.0e+30]}
+  optimizer: sgd
+  n_layers: {int: [1, 2]}
+  n_units: {int: [4, 16], per_layer: true}
+YAML
+
+check_study() {  # out-file budget
+  local out=$1 budget=$2
+  local n; n=$(grep -cE '^Trial [0-9]+ (finished|pruned|failed)' "$out")
+  [ "$n" -eq "$budget" ] && ok || bad "$n trial lines, wanted $budget"
+  local uniq; uniq=$(grep -oE '^Trial [0-9]+' "$out" | sort -u | wc -l)
+  [ "$uniq" -eq "$budget" ] && ok || bad "trial numbers not unique ($uniq distinct)"
+  local maxno; maxno=$(grep -oE '^Trial [0-9]+' "$out" | awk '{print $2}' | sort -n | tail -1)
+  [ "$maxno" -eq $((budget-1)) ] && ok || bad "trial numbers are not 0..$((budget-1))"
+  grep -q "finished: $budget trials" "$out" && ok || bad "summary does not count $budget trials"
+  # The best trial is the best of the finished values.
+  local best want
+  best=$(sed -n 's/^Best trial \([0-9]*\): value \([0-9.]*\)$/\2/p' "$out")
+  want=$(sed -n 's/^Trial [0-9]* finished with value \([0-9.]*\) .*/\1/p' "$out" | sort -g | tail -1)
+  [ -z "$want" ] || [ "$best" = "$want" ] && ok || bad "best $best is not the best finished value $want"
+}
+
+# 1. The budget, unique numbers, final states, consistent best; failures
+#    and pruned trials recorded, the study goes on.
+run "$np" "$tmp/s.yaml" > "$tmp/out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 0 ] && ok || { bad "exit $rc"; cat "$tmp/err"; }
+check_study "$tmp/out" 12
+grep -q "because epoch 0: loss is nan" "$tmp/out" && ok || bad "no failed trial with its reason"
+grep -q "pruned at step" "$tmp/out" && ok || bad "no pruned trial"
+if [ "$np" -gt 1 ]; then
+  grep -qE '^Trial [0-9]+ .*\[rank [1-9][0-9]*\]$' "$tmp/out" && ok || bad "trial lines do not name the worker rank"
+  [ "$(grep -c '^Study .* finished' "$tmp/out")" -eq 1 ] && ok || bad "summary printed more than once"
+fi
+
+# 2. More workers than trials: exactly the budget, clean exit.
+run "$np" "$tmp/s.yaml" --trials 3 > "$tmp/out3" 2> "$tmp/err3"; rc=$?
+[ $rc -eq 0 ] && ok || { bad "--trials 3: exit $rc"; cat "$tmp/err3"; }
+check_study "$tmp/out3" 3
+
+# 3. A wrong CSV path ends every rank within seconds, with a message.
+sed "s#$src/data/heart.csv#$tmp/missing.csv#" "$tmp/s.yaml" > "$tmp/bad.yaml"
+t0=$(date +%s)
+run "$np" "$tmp/bad.yaml" > "$tmp/outb" 2> "$tmp/errb"; rc=$?
+t1=$(date +%s)
+[ $rc -ne 0 ] && ok || bad "a missing CSV exited 0"
+grep -q "missing.csv" "$tmp/errb" && ok || { bad "no message naming the CSV"; cat "$tmp/errb"; }
+[ $((t1 - t0)) -lt 30 ] && ok || bad "took $((t1 - t0)) s to stop"
+[ "$(grep -c 'missing.csv' "$tmp/errb")" -le 2 ] && ok || bad "the error is repeated by every rank"
+
+echo "$passes passed, $fails failed"
+[ $fails -eq 0 ]
