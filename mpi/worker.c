@@ -5,6 +5,8 @@
 #include "hpo_mpi.h"
 
 #include <inttypes.h>
+#include <sched.h>
+#include <time.h>
 #include <math.h>
 #include <string.h>
 
@@ -24,6 +26,42 @@ typedef struct worker {
     char e_[MPI_MAX_ERROR_STRING]; int l_ = 0; MPI_Error_string(rc_, e_, &l_); \
     HPO_FAIL(HPO_EMPI, "%s failed: %s", #call, e_); } } while (0)
 
+/* Receive one answer from rank 0 without spinning a core away: test, yield a
+ * few dozen times, then sleep 10 us growing to 200 us. A blocking MPI_Recv
+ * busy-polls unless Open MPI knows it is oversubscribed (cluster-notes.md),
+ * and a waiting worker must leave the core to rank 0 and the trainers. */
+static int recv_wait(void *buf, int count, MPI_Datatype type, int tag, MPI_Comm comm)
+{
+    MPI_Request req;
+    int rc = MPI_Irecv(buf, count, type, 0, tag, comm, &req);
+    if (rc != MPI_SUCCESS) return rc;
+    long ns = 0;
+    for (int spins = 0;; spins++) {
+        int done = 0;
+        rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS || done) return rc;
+        if (spins < 64) { sched_yield(); continue; }
+        ns = ns ? (ns < 200000 ? 2 * ns : 200000) : 10000;
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The same for an answer whose tag is not known yet (TRIAL or STOP). */
+static int probe_wait(MPI_Comm comm, MPI_Status *ms)
+{
+    long ns = 0;
+    for (int spins = 0;; spins++) {
+        int flag = 0;
+        int rc = MPI_Iprobe(0, MPI_ANY_TAG, comm, &flag, ms);
+        if (rc != MPI_SUCCESS || flag) return rc;
+        if (spins < 64) { sched_yield(); continue; }
+        ns = ns ? (ns < 200000 ? 2 * ns : 200000) : 10000;
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static hpo_status w_suggest(void *ctx, hpo_trial_rec *rec, const char *name, const hpo_dist *d, hpo_pval *out)
 {
     worker *w = ctx;
@@ -33,7 +71,7 @@ static hpo_status w_suggest(void *ctx, hpo_trial_rec *rec, const char *name, con
     hpo_free(buf);
     HPO_CHECK(rc == MPI_SUCCESS, HPO_EMPI, "rank %d: sending a suggest failed", w->rank);
     hpo_msg_value ans;
-    MPI_TRY(MPI_Recv(&ans, sizeof ans, MPI_BYTE, 0, HPO_TAG_VALUE, w->comm, MPI_STATUS_IGNORE));
+    MPI_TRY(recv_wait(&ans, sizeof ans, MPI_BYTE, HPO_TAG_VALUE, w->comm));
     HPO_CHECK(ans.status == HPO_OK, (hpo_status)ans.status, "%s", ans.error);
     *out = ans.v;
     return HPO_OK;
@@ -45,7 +83,7 @@ static hpo_status w_report(void *ctx, hpo_trial_rec *rec, int64_t step, double v
     hpo_msg_report m = {rec->number, step, value};
     MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, 0, HPO_TAG_REPORT, w->comm));
     hpo_msg_prune ans;
-    MPI_TRY(MPI_Recv(&ans, sizeof ans, MPI_BYTE, 0, HPO_TAG_PRUNE, w->comm, MPI_STATUS_IGNORE));
+    MPI_TRY(recv_wait(&ans, sizeof ans, MPI_BYTE, HPO_TAG_PRUNE, w->comm));
     HPO_CHECK(ans.status == HPO_OK, (hpo_status)ans.status, "%s", ans.error);
     w->prune = ans.prune;
     /* Keep a local copy too, so a pruned trial's value is known here. */
@@ -104,7 +142,7 @@ static hpo_status run_one(worker *w, const hpo_msg_trial *m, hpo_objective f, vo
     if (t.error == HPO_EMPI) return hpo_error_raise(HPO_EMPI, __FILE__, __LINE__, __func__, "%s", fin.reason);
     MPI_TRY(MPI_Send(&fin, sizeof fin, MPI_BYTE, 0, HPO_TAG_FINISH, w->comm));
     int ack;
-    MPI_TRY(MPI_Recv(&ack, 1, MPI_INT, 0, HPO_TAG_ACK, w->comm, MPI_STATUS_IGNORE));
+    MPI_TRY(recv_wait(&ack, 1, MPI_INT, HPO_TAG_ACK, w->comm));
     return HPO_OK;
 }
 
@@ -123,7 +161,7 @@ hpo_status hpo_mpi_work(MPI_Comm comm, hpo_objective f, void *ctx)
         }
         MPI_Status ms;
         int count;
-        if (MPI_Probe(0, MPI_ANY_TAG, comm, &ms) != MPI_SUCCESS) { st = HPO_EMPI; break; }
+        if (probe_wait(comm, &ms) != MPI_SUCCESS) { st = HPO_EMPI; break; }
         MPI_Get_count(&ms, MPI_BYTE, &count);
         if (ms.MPI_TAG == HPO_TAG_STOP) {
             int none;

@@ -24,6 +24,10 @@ typedef struct hpo_pruner_ops {
     /* Set *prune to 1 to stop trial t (RUNNING, with at least one report). */
     hpo_status (*should_prune)(void *state, const hpo_history *h, const hpo_trial_rec *t, int *prune);
     void (*destroy)(void *state);
+    /* Optional (NULL): the group of trial `number` (hyperband: its bracket).
+     * The sampler then sees only the trials of the same group, as Optuna's
+     * HyperbandPruner filters the study its sampler reads. */
+    int64_t (*trial_group)(const void *state, int64_t number);
 } hpo_pruner_ops;
 
 hpo_status hpo_pruner_find(const char *name, const hpo_pruner_ops **out);

@@ -218,4 +218,5 @@ const hpo_pruner_ops hpo_pruner_hyperband = {
     .create = hb_create,
     .should_prune = hb_should_prune,
     .destroy = hb_destroy,
+    .trial_group = hpo_hyperband_trial_bracket,
 };

@@ -34,6 +34,7 @@ struct hpo_study {
     long             best;          /* index of the best COMPLETE trial, -1 */
     hpo_trial_hook   on_start, on_finish;
     void            *hook_ctx;
+    hpo_history      view;          /* scratch: the trials of one hyperband bracket */
 };
 
 static double now_s(void)
@@ -182,6 +183,7 @@ void hpo_study_destroy(hpo_study **sp)
         s->pruner->destroy(s->pstate);
     }
     hpo_history_clear(&s->hist);
+    hpo_free(s->view.trials);
     for (size_t i = 0; i < s->n_warned; i++) hpo_free(s->warned[i]);
     hpo_free(s->warned);
     hpo_free(s->name);
@@ -241,6 +243,27 @@ hpo_direction hpo_study_direction(const hpo_study *s) { return s->direction; }
 
 /* ---- coordinator operations --------------------------------------------- */
 
+/* The history the sampler sees for trial rec: all trials, or with hyperband
+ * only those of rec's bracket (Optuna's _BracketStudy). O(trials). The view
+ * shares the records; it is rebuilt on every call. */
+static const hpo_history *sampler_view(hpo_study *s, const hpo_trial_rec *rec)
+{
+    if (!s->pruner->trial_group) return &s->hist;
+    if (s->view.cap < s->hist.n) {
+        hpo_trial_rec **t = hpo_realloc(s->view.trials, s->hist.cap * sizeof *t);
+        if (!t) return &s->hist;     /* no memory: fall back to the whole study */
+        s->view.trials = t;
+        s->view.cap = s->hist.cap;
+    }
+    int64_t g = s->pruner->trial_group(s->pstate, rec->number);
+    s->view.direction = s->direction;
+    s->view.n = 0;
+    for (size_t i = 0; i < s->hist.n; i++)
+        if (s->pruner->trial_group(s->pstate, s->hist.trials[i]->number) == g)
+            s->view.trials[s->view.n++] = s->hist.trials[i];
+    return &s->view;
+}
+
 hpo_status hpo_study_trial_start(hpo_study *s, int worker, hpo_trial_rec **out)
 {
     HPO_TRY(hpo_study_setup(s));
@@ -251,7 +274,7 @@ hpo_status hpo_study_trial_start(hpo_study *s, int worker, hpo_trial_rec **out)
     r->t_start = now_s();
     hpo_status st = hpo_history_append(&s->hist, r);
     if (st != HPO_OK) { hpo_rec_destroy(&r); return hpo_error_push(st, __FILE__, __LINE__, __func__); }
-    if (s->sampler->trial_begin) HPO_TRY(s->sampler->trial_begin(s->sstate, &s->hist, r, &s->rng));
+    if (s->sampler->trial_begin) HPO_TRY(s->sampler->trial_begin(s->sstate, sampler_view(s, r), r, &s->rng));
     if (s->on_start) HPO_TRY(s->on_start(s->hook_ctx, s, r));
     *out = r;
     return HPO_OK;
@@ -276,7 +299,7 @@ hpo_status hpo_study_suggest(hpo_study *s, hpo_trial_rec *rec, const char *name,
         return HPO_OK;
     }
     hpo_pval v;
-    HPO_TRY(s->sampler->sample(s->sstate, &s->hist, rec, name, d, &s->rng, &v));
+    HPO_TRY(s->sampler->sample(s->sstate, sampler_view(s, rec), rec, name, d, &s->rng, &v));
     if (!hpo_dist_contains(d, v)) {
         char a[512];
         hpo_dist_format(d, a, sizeof a);
