@@ -14,6 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "alloc.h"
 #include "error.h"
 #include "protocol.h"
@@ -47,10 +50,50 @@ typedef struct coord {
     int64_t    done, pruned, failed;
 } coord;
 
+/* If the job is torn down (mpirun kills everyone when a worker dies; Slurm
+ * sends SIGTERM at a time limit), rank 0 says which trial ran on which rank.
+ * The text is rebuilt whenever a trial starts or ends, into the buffer the
+ * handler is not reading, then published by flipping g_cur, so the handler
+ * only calls write(2). */
+static char g_running[2][4096];
+static volatile sig_atomic_t g_cur;
+
+static void publish_running(const struct coord *c);
+
+static void on_signal(int sig)
+{
+    const char *m = g_running[g_cur];
+    size_t n = strlen(m);
+    if (n && write(STDERR_FILENO, m, n) < 0) { /* nothing more can be done */ }
+    /* Stay alive a moment so mpirun forwards the text before it tears down
+     * its output channels (it sends SIGKILL 1 s after SIGTERM anyway). */
+    struct timespec ts = {0, 300000000};
+    nanosleep(&ts, NULL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static hpo_trial_rec *trial_of(coord *c, int src, int64_t number)
 {
     hpo_trial_rec *r = c->running[src];
     return (r && r->number == number) ? r : NULL;
+}
+
+static void publish_running(const coord *c)
+{
+    int nxt = !g_cur;
+    char *b = g_running[nxt];
+    size_t cap = sizeof g_running[0], len = 0;
+    len += (size_t)snprintf(b, cap, "\nmpihpo: the job was stopped while these trials ran:");
+    int any = 0;
+    for (int i = 1; i < c->size && len < cap; i++) {
+        if (!c->running[i]) continue;
+        len += (size_t)snprintf(b + len, cap - len, "%s trial %" PRId64 " on rank %d",
+                                any ? "," : "", c->running[i]->number, i);
+        any = 1;
+    }
+    if (len < cap) snprintf(b + len, cap - len, "%s", any ? ".\n" : " none.\n");
+    g_cur = nxt;
 }
 
 static void progress(const coord *c, FILE *f, double t0)
@@ -73,6 +116,7 @@ static hpo_status on_ask(coord *c, int src, int timed_out)
         HPO_TRY(hpo_study_trial_start(c->s, src, &r));
         c->running[src] = r;
         c->handed++;
+        publish_running(c);
         hpo_msg_trial m = {r->number, r->seed};
         MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, src, HPO_TAG_TRIAL, c->comm));
         return HPO_OK;
@@ -134,6 +178,7 @@ static hpo_status on_finish(coord *c, int src, const hpo_msg_finish *m)
         /* The record is on disk (on_finish hook) before the ACK goes out. */
         HPO_TRY(hpo_study_trial_finish(c->s, r, (hpo_state)m->state, m->value, reason));
         c->running[src] = NULL;
+        publish_running(c);
         c->done++;
         c->pruned += m->state == HPO_PRUNED;
         c->failed += m->state == HPO_FAIL;
@@ -160,6 +205,9 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
     HPO_TRY(hpo_study_setup(s));
     c.running = hpo_calloc((size_t)c.size, sizeof *c.running);
     HPO_CHECK(c.running, HPO_ENOMEM, "out of memory for %d workers", c.size);
+    publish_running(&c);
+    void (*old_term)(int) = signal(SIGTERM, on_signal);
+    void (*old_int)(int) = signal(SIGINT, on_signal);
 
     hpo_status st = HPO_OK;
     char *buf = NULL;
@@ -228,6 +276,8 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
     if (o->progress) { progress(&c, o->progress, t0); fputc('\n', o->progress); }
     if (c.usage != HPO_OK) st = hpo_error_raise(c.usage, __FILE__, __LINE__, __func__, "%s", c.usage_msg);
 out:
+    signal(SIGTERM, old_term);
+    signal(SIGINT, old_int);
     hpo_free(buf);
     hpo_free(c.running);
     return st;
