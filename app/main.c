@@ -260,7 +260,8 @@ static int cmd_run(int argc, char **argv)
         st = hpo_study_optimize(study, hpo_mlp_objective_run, &obj, cfg->study.trials, cfg->study.timeout);
     } else if (rank == 0) {
         hpo_coord_opts co = {.n_trials = cfg->study.trials, .timeout_s = cfg->study.timeout,
-                             .progress = (!quiet && isatty(STDERR_FILENO)) ? stderr : NULL};
+                             .progress = (!quiet && isatty(STDERR_FILENO)) ? stderr : NULL,
+                             .log = quiet ? NULL : stdout};
         st = hpo_mpi_coordinate(study, MPI_COMM_WORLD, &co);
     } else {
         st = hpo_mpi_work(MPI_COMM_WORLD, hpo_mlp_objective_run, &obj);

@@ -48,6 +48,7 @@ typedef struct coord {
     hpo_status usage;          /* first usage error from an objective */
     char       usage_msg[HPO_MSG_TEXT];
     int64_t    done, pruned, failed;
+    FILE      *log;            /* the study's log, for the stop message */
 } coord;
 
 /* If the job is torn down (mpirun kills everyone when a worker dies; Slurm
@@ -113,7 +114,14 @@ static hpo_status on_ask(coord *c, int src, int timed_out)
 {
     if (!c->stop && (c->budget == 0 || c->handed < c->budget) && !timed_out) {
         hpo_trial_rec *r;
-        HPO_TRY(hpo_study_trial_start(c->s, src, &r));
+        hpo_status st = hpo_study_trial_start(c->s, src, &r);
+        if (st == HPO_EDONE) {           /* e.g. the grid is used up: no more trials */
+            if (c->log) fprintf(c->log, "The study stops: %s.\n", hpo_error_message());
+            hpo_error_clear();
+            c->stop = 1;
+            goto stop;
+        }
+        HPO_TRY(st);
         c->running[src] = r;
         c->handed++;
         publish_running(c);
@@ -121,6 +129,7 @@ static hpo_status on_ask(coord *c, int src, int timed_out)
         MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, src, HPO_TAG_TRIAL, c->comm));
         return HPO_OK;
     }
+stop:;
     int none = 0;
     MPI_TRY(MPI_Send(&none, 1, MPI_INT, src, HPO_TAG_STOP, c->comm));
     return HPO_OK;
@@ -201,6 +210,7 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
     c.s = s;
     c.comm = comm;
     c.budget = o->n_trials;
+    c.log = o->log;
     MPI_TRY(MPI_Comm_size(comm, &c.size));
     HPO_TRY(hpo_study_setup(s));
     c.running = hpo_calloc((size_t)c.size, sizeof *c.running);

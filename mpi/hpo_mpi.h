@@ -18,6 +18,7 @@ typedef struct hpo_coord_opts {
     int64_t n_trials;      /* trials to hand out (counted when handed out); 0 = no limit */
     double  timeout_s;     /* stop handing out after this long; 0 = none */
     FILE   *progress;      /* a terminal for the progress line, or NULL */
+    FILE   *log;           /* where to say why the study stopped early, or NULL */
 } hpo_coord_opts;
 
 /* Rank 0. Returns HPO_OK, or the first usage error an objective made (the

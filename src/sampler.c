@@ -5,10 +5,14 @@
 #include <string.h>
 
 #include "error.h"
+#include "sampler_grid.h"
+#include "sampler_tpe.h"
 
 /* Samplers known by name; TPE and grid are added here as they land. */
 static const hpo_sampler_ops *const k_samplers[] = {
     &hpo_sampler_random,
+    &hpo_sampler_tpe,
+    &hpo_sampler_grid,
 };
 #define N_SAMPLERS (sizeof k_samplers / sizeof k_samplers[0])
 

@@ -11,6 +11,13 @@
 #include "rng.h"
 #include "trial_impl.h"
 
+/* One axis of an explicit grid: the values parameter `name` takes. */
+typedef struct hpo_grid_axis {
+    const char       *name;
+    size_t            n;
+    const hpo_choice *values;   /* (n) */
+} hpo_grid_axis;
+
 typedef struct hpo_sampler_opts {
     const char *type;            /* "random", "tpe", "grid" */
     int64_t startup_trials;      /* TPE: random trials first (10) */
@@ -18,6 +25,8 @@ typedef struct hpo_sampler_opts {
     int     multivariate, group; /* TPE modes */
     int     constant_liar;       /* TPE: RUNNING trials count as bad (on) */
     double  prior_weight;        /* TPE (1.0) */
+    const hpo_grid_axis *grid;   /* grid: explicit axes (copied by create), or NULL */
+    size_t  n_grid;              /* 0: the grid is every point of trial 0's parameters */
 } hpo_sampler_opts;
 
 void hpo_sampler_opts_default(hpo_sampler_opts *o, const char *type);

@@ -274,8 +274,14 @@ hpo_status hpo_study_trial_start(hpo_study *s, int worker, hpo_trial_rec **out)
     r->t_start = now_s();
     hpo_status st = hpo_history_append(&s->hist, r);
     if (st != HPO_OK) { hpo_rec_destroy(&r); return hpo_error_push(st, __FILE__, __LINE__, __func__); }
-    if (s->sampler->trial_begin) HPO_TRY(s->sampler->trial_begin(s->sstate, sampler_view(s, r), r, &s->rng));
-    if (s->on_start) HPO_TRY(s->on_start(s->hook_ctx, s, r));
+    st = s->sampler->trial_begin ? s->sampler->trial_begin(s->sstate, sampler_view(s, r), r, &s->rng) : HPO_OK;
+    if (st == HPO_OK && s->on_start) st = s->on_start(s->hook_ctx, s, r);
+    if (st != HPO_OK) {
+        /* Not handed out after all (e.g. the grid is used up): forget it. */
+        s->hist.n--;
+        hpo_rec_destroy(&r);
+        return hpo_error_push(st, __FILE__, __LINE__, __func__);
+    }
     *out = r;
     return HPO_OK;
 }
@@ -458,7 +464,13 @@ hpo_status hpo_study_optimize(hpo_study *s, hpo_objective f, void *ctx,
     for (int64_t done = 0; n_trials == 0 || done < n_trials; done++) {
         if (timeout_s > 0 && now_s() - t0 >= timeout_s) break;
         hpo_trial_rec *rec;
-        HPO_TRY(hpo_study_trial_start(s, 0, &rec));
+        hpo_status st0 = hpo_study_trial_start(s, 0, &rec);
+        if (st0 == HPO_EDONE) {          /* e.g. the grid is used up: the study is complete */
+            if (s->log) fprintf(s->log, "The study stops: %s.\n", hpo_error_message());
+            hpo_error_clear();
+            break;
+        }
+        HPO_TRY(st0);
         hpo_trial t;
         hpo_trial_init_local(&t, s, rec);
         double v = f(&t, ctx);

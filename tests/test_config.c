@@ -274,7 +274,7 @@ Test(config, job_heart_article)
     cr_expect_eq(c->study.trials, 30);
     cr_expect_eq(c->study.has_seed, 0);
     cr_expect_null(c->study.storage);
-    cr_expect_str_eq(c->sampler.type, "random");   /* tpe with issue #3 */
+    cr_expect_str_eq(c->sampler.type, "tpe");
     cr_expect_str_eq(c->pruner.type, "none");
     cr_expect_str_eq(c->data.path, JOB("../data/heart.csv"));
     cr_expect_str_eq(c->data.target, "HeartDisease");
@@ -312,7 +312,7 @@ Test(config, job_heart)
     cr_expect_eq(c->study.has_seed, 1);
     cr_expect_eq(c->study.seed, 42);
     cr_expect_null(c->study.storage);
-    cr_expect_str_eq(c->sampler.type, "random");   /* tpe with issue #3 */
+    cr_expect_str_eq(c->sampler.type, "tpe");
     cr_expect_str_eq(c->pruner.type, "successive_halving");
     cr_expect_eq(c->pruner.min_resource, 1);
     cr_expect_eq(c->pruner.reduction_factor, 3);

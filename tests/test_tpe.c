@@ -1,0 +1,654 @@
+/* test_tpe.c - the TPE sampler against independently computed numbers.
+ *
+ * Reference values: tests/ref/make_tpe_ref.py (mpmath at 50 digits, written
+ * from the textbook formulas, not from our code); hand computations are
+ * spelled out next to each check. Behavioural checks (quadratic, constant
+ * liar, reproducibility, conditional spaces) use fixed seeds. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "sampler_tpe.h"
+#include "study_impl.h"
+
+#define NEAR(a, b, tol) cr_assert(fabs((a) - (b)) <= (tol) * fmax(1.0, fabs(b)), \
+                                  "%s = %.17g, expected %.17g", #a, (double)(a), (double)(b))
+
+/* ---- truncated normal ---------------------------------------------------- */
+
+Test(tpe_truncnorm, log_ndtr_matches_mpmath_in_both_tails)
+{
+    static const double ref[][2] = {
+        {-40, -804.60844201375378817}, {-31, -484.85396362717928858}, {-29, -424.78741990973016268},
+        {-10, -53.231285150512470578}, {-3, -6.6077262215103495433}, {-0.5, -1.1759117615936186089},
+        {0, -0.69314718055994530942}, {2, -0.023012909328963488465}, {7, -1.2798125438866539645e-12},
+        {12, -1.7764821120776789978e-33},
+    };
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        double got = hpo_tpe_log_ndtr_impl(ref[i][0]);
+        cr_assert(fabs(got - ref[i][1]) <= 1e-12 * fabs(ref[i][1]) + 1e-300,
+                  "log_ndtr(%g) = %.17g, expected %.17g", ref[i][0], got, ref[i][1]);
+    }
+}
+
+Test(tpe_truncnorm, log_gauss_mass_has_no_cancellation)
+{
+    static const double ref[][3] = {
+        {-1, 1, -0.38171514630212607227}, {-40, -39, -765.08315656437754441},
+        {-12, -11.5, -69.496406127905108877}, {5, 6, -15.068446096529453352},
+        {30, 31, -454.32124395634325204}, {-0.1, 0.2, -2.1278963696652225094},
+        {-50, 50, 0.0}, {2, 2.001, -9.8276938121035864928},
+    };
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        double got = hpo_tpe_log_gauss_mass_impl(ref[i][0], ref[i][1]);
+        cr_assert(fabs(got - ref[i][2]) <= 1e-10 * fmax(1.0, fabs(ref[i][2])),
+                  "log_mass(%g, %g) = %.17g, expected %.17g", ref[i][0], ref[i][1], got, ref[i][2]);
+    }
+    cr_assert(isinf(hpo_tpe_log_gauss_mass_impl(1.0, 1.0)));
+}
+
+Test(tpe_truncnorm, ppf_inverts_the_truncated_cdf)
+{
+    static const double ref[][4] = {
+        {0.5, -1, 1, 0.0}, {0.1, -2, 3, -1.1732881868693391932}, {0.9, 0.5, 4, 1.8679824587844540934},
+        {0.3, -40, -38, -38.031648437727843818}, {0.7, 20, 25, 20.059959822412701354},
+        {0.01, -3, -2, -2.9548904685981862318}, {0.999, -1, 0.5, 0.49848719573558357616},
+    };
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        double got = hpo_tpe_ppf_impl(ref[i][0], ref[i][1], ref[i][2]);
+        cr_assert(fabs(got - ref[i][3]) <= 1e-9 * fmax(1.0, fabs(ref[i][3])),
+                  "ppf(%g; %g, %g) = %.17g, expected %.17g", ref[i][0], ref[i][1], ref[i][2], got, ref[i][3]);
+    }
+    /* the ends of the quantile range land on the bounds */
+    NEAR(hpo_tpe_ppf_impl(0.0, -2, 3), -2.0, 1e-12);
+    cr_assert_leq(hpo_tpe_ppf_impl(1.0 - 1e-17, -2, 3), 3.0);
+}
+
+Test(tpe_truncnorm, logpdf_matches_closed_form)
+{
+    static const double ref[][6] = {
+        {0.3, 0.5, 0.2, 0, 1, 0.20299647429333247223},
+        {0.95, 0.1, 0.05, 0, 1, -142.40019335032168529},
+        {-4.0, 2.0, 1.0, -5, 5, -18.917587723238643005},
+    };
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        double got = hpo_tpe_truncnorm_logpdf_impl(ref[i][0], ref[i][1], ref[i][2], ref[i][3], ref[i][4]);
+        NEAR(got, ref[i][5], 1e-11);
+    }
+}
+
+/* ---- gamma, weights, bandwidth ------------------------------------------ */
+
+Test(tpe_params, gamma_is_ceil_tenth_capped_at_25)
+{
+    static const size_t n[] = {0, 1, 9, 10, 11, 100, 240, 241, 250, 1000};
+    static const size_t want[] = {0, 1, 1, 1, 2, 10, 24, 25, 25, 25};
+    for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
+        cr_assert_eq(hpo_tpe_gamma_impl(n[i]), want[i], "gamma(%zu)", n[i]);
+}
+
+Test(tpe_params, weights_ramp_the_oldest_and_keep_25_flat)
+{
+    double w[30];
+    hpo_tpe_weights_impl(30, w);
+    /* m = 30: np.linspace(1/30, 1, 5) then 25 ones */
+    const double step = (1.0 - 1.0 / 30) / 4;
+    for (int i = 0; i < 5; i++) NEAR(w[i], 1.0 / 30 + i * step, 1e-15);
+    NEAR(w[0], 0.033333333333333333, 1e-15);
+    NEAR(w[2], 0.51666666666666667, 1e-15);
+    for (int i = 5; i < 30; i++) cr_assert_eq(w[i], 1.0);
+    hpo_tpe_weights_impl(26, w);          /* linspace with one point: [1/26] */
+    NEAR(w[0], 1.0 / 26, 1e-15);
+    for (int i = 1; i < 26; i++) cr_assert_eq(w[i], 1.0);
+    hpo_tpe_weights_impl(24, w);
+    for (int i = 0; i < 24; i++) cr_assert_eq(w[i], 1.0);
+}
+
+Test(tpe_params, bandwidth_is_the_larger_neighbour_gap_with_magic_clip)
+{
+    double s[4];
+    /* [0,1], R = 1, 4 obs: clip to [1/min(100, 4+2), 1] = [1/6, 1].
+     * sorted 0.2 0.5 0.55 0.9: 0.2 -> right gap .3 (endpoints off);
+     * 0.5 -> max(.3, .05); 0.55 -> max(.05, .35); 0.9 -> left gap .35. */
+    const double m1[] = {0.9, 0.2, 0.55, 0.5};
+    hpo_tpe_bandwidth_impl(m1, 4, 0.0, 1.0, s, NULL);
+    NEAR(s[0], 0.35, 1e-15); NEAR(s[1], 0.3, 1e-15); NEAR(s[2], 0.35, 1e-15); NEAR(s[3], 0.3, 1e-15);
+    /* a tight cluster: every gap .01 < 1/5, so all are clipped up to 0.2 */
+    const double m2[] = {0.1, 0.11, 0.12};
+    hpo_tpe_bandwidth_impl(m2, 3, 0.0, 1.0, s, NULL);
+    for (int i = 0; i < 3; i++) NEAR(s[i], 0.2, 1e-15);
+    /* one observation: the larger distance to a bound, max(0.3, 0.7) */
+    const double m3[] = {0.3};
+    hpo_tpe_bandwidth_impl(m3, 1, 0.0, 1.0, s, NULL);
+    NEAR(s[0], 0.7, 1e-15);
+    /* widened discrete domain [-0.5, 10.5] (int 0..10), R = 11: obs 0 and 10 ->
+     * gap 10 each; clip [11/4, 11] keeps 10 */
+    const double m4[] = {0, 10};
+    hpo_tpe_bandwidth_impl(m4, 2, -0.5, 10.5, s, NULL);
+    NEAR(s[0], 10.0, 1e-15); NEAR(s[1], 10.0, 1e-15);
+    /* 200 observations: the clip lower bound is R/100 */
+    double m5[200], s5[200];
+    for (int i = 0; i < 200; i++) m5[i] = 0.001 * i;
+    hpo_tpe_bandwidth_impl(m5, 200, 0.0, 1.0, s5, NULL);
+    for (int i = 0; i < 200; i++) NEAR(s5[i], 0.01, 1e-15);
+}
+
+/* ---- estimators vs hand-computed mixtures -------------------------------- */
+
+Test(tpe_estimator, continuous_mixture)
+{
+    hpo_dist d;
+    cr_assert_eq(hpo_dist_float(&d, "x", 0, 1, 0, 0, NULL), HPO_OK);
+    hpo_pval obs[4] = {{.f = 0.2}, {.f = 0.5}, {.f = 0.55}, {.f = 0.9}};
+    hpo_pval at[3] = {{.f = 0.3}, {.f = 0.7}, {.f = 0.01}};
+    double out[3];
+    cr_assert_eq(hpo_tpe_logpdf_impl(&d, obs, 4, 1.0, at, 3, out), HPO_OK);
+    NEAR(out[0], 0.071368648562903833694, 1e-12);
+    NEAR(out[1], 0.090262476905729861852, 1e-12);
+    NEAR(out[2], -0.42772376243029083193, 1e-12);
+}
+
+Test(tpe_estimator, discrete_kernels_score_cell_mass)
+{
+    hpo_dist d;
+    cr_assert_eq(hpo_dist_int(&d, "n", 1, 5, 1, 0, NULL), HPO_OK);
+    hpo_pval obs[3] = {{.i = 2}, {.i = 2}, {.i = 4}};
+    hpo_pval at[5] = {{.i = 1}, {.i = 2}, {.i = 3}, {.i = 4}, {.i = 5}};
+    static const double ref[5] = {-1.6362834702749698541, -1.3389007812291232079, -1.4444585656143340529,
+                                  -1.7386277349120940256, -2.0285290396802527315};
+    double out[5], tot = 0;
+    cr_assert_eq(hpo_tpe_logpdf_impl(&d, obs, 3, 1.0, at, 5, out), HPO_OK);
+    for (int i = 0; i < 5; i++) { NEAR(out[i], ref[i], 1e-12); tot += exp(out[i]); }
+    NEAR(tot, 1.0, 1e-12);     /* a proper distribution over the 5 points */
+}
+
+Test(tpe_estimator, log_int_kernels_are_discrete_in_log_space)
+{
+    hpo_dist d;
+    cr_assert_eq(hpo_dist_int(&d, "units", 1, 100, 1, 1, NULL), HPO_OK);
+    hpo_pval obs[2] = {{.i = 3}, {.i = 10}};
+    static const int64_t v[6] = {1, 3, 4, 10, 57, 100};
+    static const double ref[6] = {-1.789823528904349203, -2.499023602530040867, -2.7436664187868395682,
+                                  -3.7105461133702030272, -6.2081311407798998699, -7.0749945940090181103};
+    hpo_pval at[6];
+    for (int i = 0; i < 6; i++) at[i].i = v[i];
+    double out[6];
+    cr_assert_eq(hpo_tpe_logpdf_impl(&d, obs, 2, 1.0, at, 6, out), HPO_OK);
+    for (int i = 0; i < 6; i++) NEAR(out[i], ref[i], 1e-12);
+    hpo_pval all[100];
+    for (int i = 0; i < 100; i++) all[i].i = i + 1;
+    double o2[100], tot = 0;
+    cr_assert_eq(hpo_tpe_logpdf_impl(&d, obs, 2, 1.0, all, 100, o2), HPO_OK);
+    for (int i = 0; i < 100; i++) tot += exp(o2[i]);
+    NEAR(tot, 1.0, 1e-12);
+}
+
+Test(tpe_estimator, categorical_kernels_by_hand)
+{
+    hpo_choice ch[3] = {HPO_STR("a"), HPO_STR("b"), HPO_STR("c")};
+    hpo_dist d;
+    cr_assert_eq(hpo_dist_cat(&d, "c", ch, 3), HPO_OK);
+    /* obs a, a, c; K = 4 kernels of weight 1/4. Observation kernel: 1 on its
+     * choice + 1/4 on each, normalised by 1.75: hit 1.25/1.75, miss .25/1.75.
+     * Prior: 1/3 each.
+     * p(a) = (2*1.25/1.75 + .25/1.75 + 1/3) / 4 = 0.476190...
+     * p(b) = (3*.25/1.75 + 1/3) / 4            = 0.190476...
+     * p(c) = (2*.25/1.75 + 1.25/1.75 + 1/3)/4  = 0.333333... */
+    hpo_pval obs[3] = {{.i = 0}, {.i = 0}, {.i = 2}};
+    hpo_pval at[3] = {{.i = 0}, {.i = 1}, {.i = 2}};
+    double out[3];
+    cr_assert_eq(hpo_tpe_logpdf_impl(&d, obs, 3, 1.0, at, 3, out), HPO_OK);
+    NEAR(exp(out[0]), (2 * 1.25 / 1.75 + 0.25 / 1.75 + 1.0 / 3) / 4, 1e-14);
+    NEAR(exp(out[1]), (3 * 0.25 / 1.75 + 1.0 / 3) / 4, 1e-14);
+    NEAR(exp(out[2]), (2 * 0.25 / 1.75 + 1.25 / 1.75 + 1.0 / 3) / 4, 1e-14);
+    /* no observations: the prior alone */
+    cr_assert_eq(hpo_tpe_logpdf_impl(&d, NULL, 0, 1.0, at, 3, out), HPO_OK);
+    for (int i = 0; i < 3; i++) NEAR(exp(out[i]), 1.0 / 3, 1e-14);
+    hpo_dist_clear(&d);
+}
+
+/* ---- histories by hand ---------------------------------------------------- */
+
+static hpo_trial_rec *add_trial(hpo_history *h, hpo_state st, double value)
+{
+    hpo_trial_rec *r;
+    cr_assert_eq(hpo_rec_create((int64_t)h->n, &r), HPO_OK);
+    r->state = st;
+    r->value = value;
+    cr_assert_eq(hpo_history_append(h, r), HPO_OK);
+    return r;
+}
+
+static void add_report(hpo_trial_rec *r, int64_t step, double v)
+{
+    int rep, dec;
+    cr_assert_eq(hpo_rec_add_report(r, step, v, &rep, &dec), HPO_OK);
+}
+
+Test(tpe_split, pruned_trials_fill_below_by_depth_then_value)
+{
+    hpo_history h = {.direction = HPO_MINIMIZE};
+    add_trial(&h, HPO_COMPLETE, 5.0);                       /* 0 */
+    for (int i = 1; i <= 14; i++) {                         /* 1..14: pruned */
+        hpo_trial_rec *r = add_trial(&h, HPO_PRUNED, NAN);
+        if (i == 3) { add_report(r, 0, 9.0); add_report(r, 1, 8.0); add_report(r, 4, 7.0); } /* deepest 4 */
+        else if (i == 5) { add_report(r, 4, 1.0); }          /* deepest 4, better */
+        else if (i == 7) { add_report(r, 2, 0.1); }          /* step 2 */
+        else if (i == 8) { add_report(r, 4, NAN); }          /* step 4 but NaN: after 3 and 5 */
+        else if (i == 9) { /* never reported: last of all */ }
+        else add_report(r, 1, (double)i);                    /* step 1 */
+    }
+    add_trial(&h, HPO_FAIL, NAN);                           /* 15: ignored */
+    add_trial(&h, HPO_RUNNING, NAN);                        /* 16: above (liar) */
+    add_trial(&h, HPO_RUNNING, NAN);                        /* 17: the one being sampled */
+    unsigned char lab[18];
+    size_t n_fin;
+    /* n = 15 finished -> gamma = 2... use 21 trials? ceil(1.5) = 2: the complete
+     * trial plus the best pruned one (trial 5: step 4, value 1.0). */
+    hpo_tpe_split_impl(&h, 17, 1, lab, &n_fin);
+    cr_assert_eq(n_fin, 15);
+    cr_assert_eq(lab[0], 1);
+    cr_assert_eq(lab[5], 1);
+    for (int i = 1; i <= 14; i++) if (i != 5) cr_assert_eq(lab[i], 2, "trial %d", i);
+    cr_assert_eq(lab[15], 0);
+    cr_assert_eq(lab[16], 2);
+    cr_assert_eq(lab[17], 0);
+    /* without the liar, RUNNING trials are not used at all */
+    hpo_tpe_split_impl(&h, 17, 0, lab, &n_fin);
+    cr_assert_eq(lab[16], 0);
+    /* more pruned trials -> gamma 3, 4, 5: the order continues 3 (step 4, 7.0),
+     * then 8 (step 4, NaN), then 7 (step 2) */
+    for (int i = 0; i < 16; i++) add_trial(&h, HPO_PRUNED, NAN);  /* never reported, 18..33 */
+    unsigned char lab2[34];
+    hpo_tpe_split_impl(&h, 17, 1, lab2, &n_fin);            /* n = 31: gamma 4 */
+    cr_assert_eq(n_fin, 31);
+    cr_assert_eq(lab2[0] + lab2[5] + lab2[3] + lab2[8], 4);
+    cr_assert_eq(lab2[7], 2);
+    for (int i = 18; i < 34; i++) cr_assert_eq(lab2[i], 2);
+    hpo_history_clear(&h);
+}
+
+Test(tpe_split, complete_trials_rank_by_direction)
+{
+    hpo_history h = {.direction = HPO_MAXIMIZE};
+    for (int i = 0; i < 20; i++) add_trial(&h, HPO_COMPLETE, (double)((i * 7) % 20));  /* values 0..19 */
+    unsigned char lab[20];
+    size_t n_fin;
+    hpo_tpe_split_impl(&h, -1, 1, lab, &n_fin);             /* gamma(20) = 2: values 19 and 18 */
+    for (int i = 0; i < 20; i++) {
+        double v = (double)((i * 7) % 20);
+        cr_assert_eq(lab[i], v >= 18 ? 1 : 2, "trial %d value %g", i, v);
+    }
+    h.direction = HPO_MINIMIZE;
+    hpo_tpe_split_impl(&h, -1, 1, lab, &n_fin);
+    for (int i = 0; i < 20; i++) {
+        double v = (double)((i * 7) % 20);
+        cr_assert_eq(lab[i], v <= 1 ? 1 : 2);
+    }
+    hpo_history_clear(&h);
+}
+
+/* ---- the sampler ---------------------------------------------------------- */
+
+static void *make_tpe(int liar, int mv, int group)
+{
+    hpo_sampler_opts o;
+    hpo_sampler_opts_default(&o, "tpe");
+    o.constant_liar = liar;
+    o.multivariate = mv;
+    o.group = group;
+    void *st = NULL;
+    cr_assert_eq(hpo_sampler_tpe.create(&o, &st), HPO_OK);
+    return st;
+}
+
+Test(tpe_sampler, startup_trials_are_the_uniform_draw)
+{
+    hpo_history h = {.direction = HPO_MINIMIZE};
+    hpo_dist d;
+    cr_assert_eq(hpo_dist_float(&d, "x", -3, 7, 0, 0, NULL), HPO_OK);
+    void *st = make_tpe(1, 0, 0);
+    for (int i = 0; i < 10; i++) {
+        hpo_trial_rec *r = add_trial(&h, HPO_RUNNING, NAN);
+        hpo_rng a, b;
+        hpo_rng_seed(&a, 100 + i);
+        b = a;
+        hpo_pval v;
+        cr_assert_eq(hpo_sampler_tpe.sample(st, &h, r, "x", &d, &a, &v), HPO_OK);
+        hpo_pval u = hpo_sample_uniform(&d, &b);
+        cr_assert_eq(v.f, u.f, "trial %d", i);
+        cr_assert_eq(hpo_rec_add_param(r, "x", &d, v), HPO_OK);
+        r->state = HPO_COMPLETE;
+        r->value = v.f * v.f;
+    }
+    /* trial 10: TPE proper, no longer the uniform draw */
+    hpo_trial_rec *r = add_trial(&h, HPO_RUNNING, NAN);
+    hpo_rng a, b;
+    hpo_rng_seed(&a, 7);
+    b = a;
+    hpo_pval v;
+    cr_assert_eq(hpo_sampler_tpe.sample(st, &h, r, "x", &d, &a, &v), HPO_OK);
+    cr_assert_neq(v.f, hpo_sample_uniform(&d, &b).f);
+    hpo_sampler_tpe.destroy(st);
+    hpo_history_clear(&h);
+}
+
+/* one study on f with sampler opts o; best value after n trials */
+typedef struct run_ctx { double (*f)(hpo_trial *); } run_ctx;
+
+static double run_obj(hpo_trial *t, void *ctx) { return ((run_ctx *)ctx)->f(t); }
+
+static hpo_study *run_study(const char *type, int mv, int group, uint64_t seed, double (*f)(hpo_trial *), int n)
+{
+    hpo_study *s = NULL;
+    cr_assert_eq(hpo_study_create(&s), HPO_OK);
+    cr_assert_eq(hpo_study_set_seed(s, seed), HPO_OK);
+    cr_assert_eq(hpo_study_set_log(s, NULL), HPO_OK);
+    hpo_sampler_opts o;
+    hpo_sampler_opts_default(&o, type);
+    o.multivariate = mv;
+    o.group = group;
+    cr_assert_eq(hpo_study_set_sampler_opts(s, &o), HPO_OK);
+    run_ctx c = {f};
+    cr_assert_eq(hpo_study_optimize(s, run_obj, &c, n, 0), HPO_OK);
+    return s;
+}
+
+static double best_after(const hpo_study *s, size_t n)
+{
+    double b = INFINITY;
+    for (size_t i = 0; i < n && i < hpo_study_n_trials(s); i++) {
+        const hpo_trial_rec *r = hpo_study_trial(s, i);
+        if (hpo_rec_state(r) == HPO_COMPLETE && hpo_rec_value(r) < b) b = hpo_rec_value(r);
+    }
+    return b;
+}
+
+static double f_quad(hpo_trial *t)
+{
+    double x = hpo_suggest_float(t, "x", -10, 10, 0);
+    return (x - 2.5) * (x - 2.5);
+}
+
+Test(tpe_sampler, quadratic_beats_random_on_paired_seeds)
+{
+    int wins = 0, near_tpe = 0, near_rand = 0;
+    double sum_t = 0, sum_r = 0;
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        hpo_study *a = run_study("tpe", 0, 0, seed, f_quad, 50);
+        hpo_study *b = run_study("random", 0, 0, seed, f_quad, 50);
+        double ta = best_after(a, 50), rb = best_after(b, 50);
+        wins += ta < rb;
+        sum_t += ta; sum_r += rb;
+        for (size_t i = 25; i < 50; i++) {   /* where the later trials go */
+            near_tpe += hpo_rec_value(hpo_study_trial(a, i)) < 1.0;
+            near_rand += hpo_rec_value(hpo_study_trial(b, i)) < 1.0;
+        }
+        hpo_study_destroy(&a);
+        hpo_study_destroy(&b);
+    }
+    cr_assert_geq(wins, 16, "TPE beat random on %d/20 seeds", wins);
+    cr_assert_lt(sum_t, 0.2 * sum_r, "mean best: tpe %g, random %g", sum_t / 20, sum_r / 20);
+    /* random puts 10% of its trials within 1 of the optimum; TPE most of them */
+    cr_assert_gt(near_tpe, 4 * near_rand, "near optimum: tpe %d, random %d", near_tpe, near_rand);
+}
+
+Test(tpe_sampler, same_seed_same_history_same_suggestion)
+{
+    hpo_study *a = run_study("tpe", 0, 0, 42, f_quad, 40);
+    hpo_study *b = run_study("tpe", 0, 0, 42, f_quad, 40);
+    for (size_t i = 0; i < 40; i++)
+        cr_assert_eq(hpo_rec_value(hpo_study_trial(a, i)), hpo_rec_value(hpo_study_trial(b, i)));
+    hpo_study_destroy(&a);
+    hpo_study_destroy(&b);
+}
+
+Test(tpe_sampler, constant_liar_steers_away_from_a_running_trial)
+{
+    /* 30 finished trials on (x - 1)^2, x on a fixed grid over [-5, 5]; a RUNNING
+     * trial sits at the optimum. Over 400 draws, count suggestions within 0.25
+     * of it with and without the liar. */
+    hpo_history h = {.direction = HPO_MINIMIZE};
+    hpo_dist d;
+    cr_assert_eq(hpo_dist_float(&d, "x", -5, 5, 0, 0, NULL), HPO_OK);
+    for (int i = 0; i < 30; i++) {
+        hpo_pval v = {.f = -5 + 10.0 * (i * 11 % 30) / 29.0};
+        hpo_trial_rec *r = add_trial(&h, HPO_COMPLETE, (v.f - 1) * (v.f - 1));
+        cr_assert_eq(hpo_rec_add_param(r, "x", &d, v), HPO_OK);
+    }
+    hpo_trial_rec *run = add_trial(&h, HPO_RUNNING, NAN);
+    hpo_pval x0 = {.f = 1.0};
+    cr_assert_eq(hpo_rec_add_param(run, "x", &d, x0), HPO_OK);
+    hpo_trial_rec *me = add_trial(&h, HPO_RUNNING, NAN);
+    int near[2] = {0, 0};
+    for (int liar = 0; liar < 2; liar++) {
+        void *st = make_tpe(liar, 0, 0);
+        hpo_rng rng;
+        hpo_rng_seed(&rng, 5);
+        for (int k = 0; k < 400; k++) {
+            hpo_pval v;
+            cr_assert_eq(hpo_sampler_tpe.sample(st, &h, me, "x", &d, &rng, &v), HPO_OK);
+            near[liar] += fabs(v.f - x0.f) < 0.25;
+        }
+        hpo_sampler_tpe.destroy(st);
+    }
+    cr_assert_lt(near[1], near[0] * 2 / 3, "near x0: liar %d, no liar %d", near[1], near[0]);
+    hpo_history_clear(&h);
+}
+
+static double f_cond(hpo_trial *t)
+{
+    static const char *const opts[] = {"adam", "sgd"};
+    const char *o = hpo_suggest_categorical_str(t, "opt", opts, 2);
+    double lr = hpo_suggest_float(t, "lr", 1e-5, 1e-1, HPO_LOG);
+    int64_t nl = hpo_suggest_int(t, "n_layers", 1, 3, 0);
+    double f = (strcmp(o, "adam") == 0 ? 0.0 : 0.3) + 0.25 * pow(log10(lr) + 3, 2) + 0.02 * (double)(nl - 1);
+    for (int64_t i = 0; i < nl; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "units_l%d", (int)i);
+        int64_t u = hpo_suggest_int(t, name, 4, 128, HPO_LOG);
+        f += 0.002 * pow((double)u - 32.0, 2) / 100.0;
+    }
+    double drop = hpo_suggest_float_step(t, "dropout", 0.0, 0.5, 0.1);
+    return f + drop;
+}
+
+static void check_conditional(const hpo_study *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const hpo_trial_rec *r = hpo_study_trial(s, i);
+        cr_assert_eq(hpo_rec_state(r), HPO_COMPLETE);
+        const hpo_param_rec *nl = hpo_rec_find_param(r, "n_layers");
+        cr_assert_not_null(nl);
+        for (int k = 0; k < 3; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "units_l%d", k);
+            const hpo_param_rec *p = hpo_rec_find_param(r, name);
+            cr_assert_eq(p != NULL, k < nl->v.i, "trial %zu: %s with n_layers %d", i, name, (int)nl->v.i);
+            if (p) cr_assert(p->v.i >= 4 && p->v.i <= 128);
+        }
+        const hpo_param_rec *dp = hpo_rec_find_param(r, "dropout");
+        double q = dp->v.f / 0.1;
+        cr_assert(fabs(q - nearbyint(q)) < 1e-9 && dp->v.f >= 0 && dp->v.f <= 0.5, "dropout %g", dp->v.f);
+        const hpo_param_rec *lr = hpo_rec_find_param(r, "lr");
+        cr_assert(lr->v.f >= 1e-5 && lr->v.f <= 1e-1);
+    }
+}
+
+Test(tpe_sampler, conditional_space_univariate_multivariate_group)
+{
+    for (int mode = 0; mode < 3; mode++) {
+        hpo_study *s = run_study("tpe", mode >= 1, mode == 2, 3, f_cond, 80);
+        check_conditional(s, 80);
+        hpo_study *r = run_study("random", 0, 0, 3, f_cond, 80);
+        cr_assert_lt(best_after(s, 80), best_after(r, 80) + 0.05, "mode %d", mode);
+        hpo_study_destroy(&s);
+        hpo_study_destroy(&r);
+    }
+}
+
+static double f_single(hpo_trial *t)
+{
+    static const char *const one[] = {"only"};
+    double a = hpo_suggest_float(t, "a", 0.5, 0.5, 0);
+    double b = hpo_suggest_float(t, "b", 2.0, 2.0, HPO_LOG);
+    int64_t c = hpo_suggest_int(t, "c", 7, 7, 0);
+    const char *d = hpo_suggest_categorical_str(t, "d", one, 1);
+    double x = hpo_suggest_float(t, "x", -1, 1, 0);
+    cr_assert(a == 0.5 && b == 2.0 && c == 7 && strcmp(d, "only") == 0);
+    return x * x;
+}
+
+Test(tpe_sampler, single_point_ranges_never_divide_by_zero)
+{
+    for (int mode = 0; mode < 3; mode++) {
+        hpo_study *s = run_study("tpe", mode >= 1, mode == 2, 9, f_single, 30);
+        cr_assert_eq(hpo_study_n_trials(s), 30);
+        hpo_study_destroy(&s);
+    }
+}
+
+static double f_mixed_cat(hpo_trial *t)
+{
+    hpo_choice ch[4] = {HPO_STR("s"), HPO_INT(3), HPO_FLOAT(0.5), HPO_BOOL(1)};
+    hpo_choice c = hpo_suggest_categorical(t, "c", ch, 4);
+    double v = 0;
+    switch (c.type) {
+    case HPO_CHOICE_STR:   cr_assert_str_eq(c.v.s, "s"); v = 3; break;
+    case HPO_CHOICE_INT:   cr_assert_eq(c.v.i, 3); v = 2; break;
+    case HPO_CHOICE_FLOAT: cr_assert_eq(c.v.f, 0.5); v = 0; break;
+    case HPO_CHOICE_BOOL:  cr_assert(c.v.b); v = 1; break;
+    }
+    return v + hpo_suggest_float(t, "y", 0, 1, 0);
+}
+
+Test(tpe_sampler, mixed_type_categorical_returns_each_values_type)
+{
+    hpo_study *s = run_study("tpe", 0, 0, 4, f_mixed_cat, 40);
+    /* the best choice (0.5) dominates after start-up */
+    int best = 0;
+    for (size_t i = 20; i < 40; i++) best += hpo_rec_find_param(hpo_study_trial(s, i), "c")->v.i == 2;
+    cr_assert_geq(best, 10);
+    hpo_study_destroy(&s);
+}
+
+static double f_disc(hpo_trial *t)
+{
+    int64_t a = hpo_suggest_int_step(t, "a", -7, 20, 3);
+    int64_t b = hpo_suggest_int(t, "b", 1, 1000, HPO_LOG);
+    double c = hpo_suggest_float_step(t, "c", 0.1, 0.95, 0.05);
+    cr_assert((a + 7) % 3 == 0 && a >= -7 && a <= 20);
+    cr_assert(b >= 1 && b <= 1000);
+    double q = (c - 0.1) / 0.05;
+    cr_assert(fabs(q - nearbyint(q)) < 1e-9 && c >= 0.1 && c <= 0.95);
+    return fabs((double)a - 5) + fabs(log((double)b) - log(30.0)) + fabs(c - 0.5);
+}
+
+Test(tpe_sampler, discrete_and_log_int_values_stay_on_the_grid)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        hpo_study *s = run_study("tpe", mode, 0, 11, f_disc, 60);
+        cr_assert_eq(hpo_study_n_trials(s), 60);
+        for (size_t i = 0; i < 60; i++) cr_assert_eq(hpo_rec_state(hpo_study_trial(s, i)), HPO_COMPLETE);
+        hpo_study_destroy(&s);
+    }
+}
+
+static double f_quad2(hpo_trial *t)
+{
+    double x = hpo_suggest_float(t, "x", -5, 5, 0), y = hpo_suggest_float(t, "y", -5, 5, 0);
+    return (x - 1) * (x - 1) + (y + 2) * (y + 2) + 0.8 * (x - 1) * (y + 2);
+}
+
+Test(tpe_sampler, multivariate_hands_out_the_joint_sample_and_optimises)
+{
+    double sum_mv = 0, sum_r = 0;
+    for (uint64_t seed = 0; seed < 10; seed++) {
+        hpo_study *a = run_study("tpe", 1, 0, seed, f_quad2, 60);
+        hpo_study *b = run_study("random", 0, 0, seed, f_quad2, 60);
+        sum_mv += best_after(a, 60);
+        sum_r += best_after(b, 60);
+        hpo_study_destroy(&a);
+        hpo_study_destroy(&b);
+    }
+    cr_assert_lt(sum_mv, 0.5 * sum_r, "mv %g random %g", sum_mv / 10, sum_r / 10);
+}
+
+Test(tpe_sampler, pruned_trials_take_part)
+{
+    /* a history of pruned trials only (reports at step 0): TPE still runs */
+    hpo_history h = {.direction = HPO_MINIMIZE};
+    hpo_dist d;
+    cr_assert_eq(hpo_dist_float(&d, "x", 0, 1, 0, 0, NULL), HPO_OK);
+    for (int i = 0; i < 20; i++) {
+        hpo_trial_rec *r = add_trial(&h, HPO_PRUNED, NAN);
+        hpo_pval v = {.f = i / 19.0};
+        cr_assert_eq(hpo_rec_add_param(r, "x", &d, v), HPO_OK);
+        add_report(r, 0, fabs(v.f - 0.3));
+    }
+    hpo_trial_rec *me = add_trial(&h, HPO_RUNNING, NAN);
+    void *st = make_tpe(1, 0, 0);
+    hpo_rng rng;
+    hpo_rng_seed(&rng, 1);
+    int near = 0;
+    for (int k = 0; k < 200; k++) {
+        hpo_pval v;
+        cr_assert_eq(hpo_sampler_tpe.sample(st, &h, me, "x", &d, &rng, &v), HPO_OK);
+        near += fabs(v.f - 0.3) < 0.15;
+    }
+    /* uniform would put 30% there */
+    cr_assert_gt(near, 100, "near the best pruned trials: %d/200", near);
+    hpo_sampler_tpe.destroy(st);
+    hpo_history_clear(&h);
+}
+
+Test(tpe_sampler, bad_options_are_refused)
+{
+    hpo_sampler_opts o;
+    hpo_sampler_opts_default(&o, "tpe");
+    o.ei_candidates = 0;
+    void *st = NULL;
+    cr_assert_eq(hpo_sampler_tpe.create(&o, &st), HPO_EINVAL);
+    hpo_error_clear();
+    hpo_sampler_opts_default(&o, "tpe");
+    o.prior_weight = -1;
+    cr_assert_eq(hpo_sampler_tpe.create(&o, &st), HPO_EINVAL);
+    hpo_error_clear();
+    const hpo_sampler_ops *ops;
+    cr_assert_eq(hpo_sampler_find("tpe", &ops), HPO_OK);
+    cr_assert_eq(ops, &hpo_sampler_tpe);
+}
+
+Test(tpe_sampler, out_of_memory_leaves_no_leak)
+{
+    /* fail each allocation of a TPE suggestion in turn */
+    hpo_history h = {.direction = HPO_MINIMIZE};
+    hpo_dist d;
+    cr_assert_eq(hpo_dist_float(&d, "x", 0, 1, 0, 0, NULL), HPO_OK);
+    for (int i = 0; i < 15; i++) {
+        hpo_trial_rec *r = add_trial(&h, HPO_COMPLETE, (double)i);
+        hpo_pval v = {.f = i / 15.0};
+        cr_assert_eq(hpo_rec_add_param(r, "x", &d, v), HPO_OK);
+    }
+    hpo_trial_rec *me = add_trial(&h, HPO_RUNNING, NAN);
+    long live0 = hpo_test_alloc_live();
+    for (long k = 0; k < 40; k++) {
+        void *st = make_tpe(1, 1, 0);
+        hpo_rng rng;
+        hpo_rng_seed(&rng, 1);
+        hpo_test_alloc_fail_at(k, 0);
+        hpo_status s1 = hpo_sampler_tpe.trial_begin(st, &h, me, &rng);
+        hpo_pval v;
+        hpo_status s2 = hpo_sampler_tpe.sample(st, &h, me, "x", &d, &rng, &v);
+        hpo_test_alloc_fail_at(-1, 0);
+        hpo_error_clear();
+        cr_assert(s1 == HPO_OK || s1 == HPO_ENOMEM);
+        cr_assert(s2 == HPO_OK || s2 == HPO_ENOMEM);
+        hpo_sampler_tpe.destroy(st);
+        cr_assert_eq(hpo_test_alloc_live(), live0, "leak after failing allocation %ld", k);
+    }
+    hpo_history_clear(&h);
+}
