@@ -1,0 +1,18 @@
+/* commands.h - the mpihpo subcommands, one file each (app/cmd_*.c), and
+ * the few helpers they share (app/util.c). Only app/ turns a status into a
+ * message and an exit code. */
+#ifndef HPO_COMMANDS_H
+#define HPO_COMMANDS_H
+
+#include <stdint.h>
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+int cmd_run(int argc, char **argv);       /* argv[0] = "run" */
+
+/* Print "mpihpo: error: WHAT: <the last error>" and return EXIT_ERROR. */
+int die(const char *what);
+/* Parse a whole decimal int64 >= lo; 0 if it is not one. */
+int parse_i64(const char *s, int64_t lo, int64_t *out);
+
+#endif
