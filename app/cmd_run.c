@@ -1,5 +1,7 @@
-/* cmd_run.c - `mpihpo run STUDY.yaml`: one process, or rank 0 coordinating
- * and ranks 1.. training under mpirun/srun. */
+/* cmd_run.c - `mpihpo run STUDY.yaml` and `mpihpo resume FILE.h5`: one
+ * process, or rank 0 coordinating and ranks 1.. training under mpirun/srun.
+ * With storage, every trial goes to an HDF5 checkpoint (io/ckpt.h) that
+ * only rank 0 touches, and a study continues from it after a crash. */
 #include <cblas.h>
 #include <errno.h>
 #include <getopt.h>
@@ -8,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <mpi.h>
 #include <unistd.h>
 
+#include "alloc.h"
+#include "ckpt.h"
 #include "commands.h"
 #include "config.h"
 #include "dataset.h"
@@ -24,18 +29,32 @@
 
 static const char k_run_help[] =
     "usage: mpihpo run STUDY.yaml [options]\n"
+    "       mpihpo resume FILE.h5 [options]\n"
     "\n"
-    "Runs the study: trains one MLP per trial on the study's data set, with the\n"
-    "hyperparameters the sampler suggests, and prints one line per finished trial\n"
-    "and a summary (best value and parameters, trials by state, wall time).\n"
+    "run: runs the study a study file describes: trains one MLP per trial on the\n"
+    "study's data set with the hyperparameters the sampler suggests, prints one\n"
+    "line per finished trial and a summary (best value and parameters, trials by\n"
+    "state, wall time). Under mpirun or srun, rank 0 coordinates and the other\n"
+    "ranks train.\n"
+    "resume: continues the study stored in FILE.h5 (its study file is inside):\n"
+    "trial numbers continue, the sampler sees the whole history, trials that were\n"
+    "running when it stopped become FAIL (\"interrupted\").\n"
     "\n"
     "options:\n"
-    "  -n, --trials N        run N trials (overrides study.trials)\n"
+    "  -n, --trials N        the study's total number of trials (overrides\n"
+    "                        study.trials; on resume, trials already in the file count)\n"
+    "      --more N          on resume: N trials more than the file holds\n"
     "  -s, --seed S          seed of the sampler and of every trial's training\n"
     "                        (overrides study.seed; same seed, same trials)\n"
     "  -t, --timeout SEC     stop starting trials after SEC seconds (0: no limit;\n"
     "                        overrides study.timeout)\n"
-    "      --sampler NAME    override sampler.type (random, ...)\n"
+    "      --storage FILE    checkpoint every trial to FILE (HDF5; overrides\n"
+    "                        study.storage). run refuses an existing FILE\n"
+    "      --resume          run: continue the study in the storage file if it\n"
+    "                        exists (it must match the study file)\n"
+    "      --retry-interrupted  on resume: run the interrupted trials again with\n"
+    "                        the same parameters (as new trials)\n"
+    "      --sampler NAME    override sampler.type (tpe, random, grid)\n"
     "      --blas-threads K  OpenBLAS threads per process (default 1)\n"
     "  -q, --quiet           no per-trial lines, only the summary\n"
     "      --help-config     list every key a study file may hold, with defaults\n"
@@ -43,6 +62,16 @@ static const char k_run_help[] =
     "\n"
     "The study file (YAML) has the sections study, sampler, pruner, data and\n"
     "train; see README.md and jobs/heart.yaml.\n";
+
+typedef struct run_args {
+    const char *study_path;      /* run: the study file */
+    const char *resume_path;     /* resume: the checkpoint */
+    const char *storage;         /* --storage */
+    const char *sampler;         /* --sampler */
+    int64_t trials, more, seed, blas;
+    double  timeout;
+    int     resume, retry, quiet;
+} run_args;
 
 /* Started by mpirun, mpiexec or srun? (Open MPI and PMIx set these.) */
 static int launched_by_mpi(void)
@@ -124,49 +153,202 @@ static hpo_status configure(hpo_study *s, const hpo_config *c, const char *sampl
     return HPO_OK;
 }
 
-int cmd_run(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"trials", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
-        {"timeout", required_argument, 0, 't'}, {"sampler", required_argument, 0, 'S'},
-        {"blas-threads", required_argument, 0, 'B'}, {"quiet", no_argument, 0, 'q'},
-        {"help-config", no_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
-    };
-    int64_t trials = -1, seed = -1, blas = 1;
-    double timeout = -1;
-    const char *sampler = NULL;
-    int quiet = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:s:t:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            if (!parse_i64(optarg, 1, &trials)) { fprintf(stderr, "mpihpo run: --trials expects an integer >= 1, got '%s'\n", optarg); return EXIT_USAGE; }
-            break;
-        case 's':
-            if (!parse_i64(optarg, 0, &seed)) { fprintf(stderr, "mpihpo run: --seed expects an integer >= 0, got '%s'\n", optarg); return EXIT_USAGE; }
-            break;
-        case 't': {
-            char *end;
-            timeout = strtod(optarg, &end);
-            if (end == optarg || *end || !(timeout >= 0) || isinf(timeout)) { fprintf(stderr, "mpihpo run: --timeout expects seconds >= 0, got '%s'\n", optarg); return EXIT_USAGE; }
-            break;
-        }
-        case 'S': sampler = optarg; break;
-        case 'B':
-            if (!parse_i64(optarg, 1, &blas)) { fprintf(stderr, "mpihpo run: --blas-threads expects an integer >= 1, got '%s'\n", optarg); return EXIT_USAGE; }
-            break;
-        case 'q': quiet = 1; break;
-        case 'C': hpo_config_print_keys(stdout); return EXIT_OK;
-        case 'h': fputs(k_run_help, stdout); return EXIT_OK;
-        default: fputs("Try 'mpihpo run --help'.\n", stderr); return EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "mpihpo run: expected one study file, got %d arguments\nTry 'mpihpo run --help'.\n", argc - optind);
-        return EXIT_USAGE;
-    }
-    openblas_set_num_threads((int)blas);
+/* ---- the checkpoint as the study's hooks (rank 0 only) ------------------- */
 
+static hpo_status store_started(void *ctx, const hpo_study *s, const hpo_trial_rec *r)
+{
+    hpo_rng rng;
+    hpo_study_get_rng(s, &rng);
+    return hpo_ckpt_trial_started(ctx, r, &rng);
+}
+
+static hpo_status store_finished(void *ctx, const hpo_study *s, const hpo_trial_rec *r)
+{
+    hpo_rng rng;
+    hpo_study_get_rng(s, &rng);
+    return hpo_ckpt_trial_finished(ctx, r, &rng);
+}
+
+/* The spec a stored parameter belongs to: its name, or a per_layer name
+ * "<name>_l<k>". NULL if the study file no longer has it. */
+static const hpo_param_spec *spec_of(const hpo_config *c, const char *param)
+{
+    for (size_t i = 0; i < c->n_train; i++) {
+        const hpo_param_spec *p = &c->train[i];
+        if (!p->is_dist) continue;
+        size_t n = strlen(p->name);
+        if (strcmp(param, p->name) == 0) return p;
+        if (p->per_layer && strncmp(param, p->name, n) == 0 && param[n] == '_' && param[n + 1] == 'l' &&
+            param[n + 2] && strspn(param + n + 2, "0123456789") == strlen(param + n + 2))
+            return p;
+    }
+    return NULL;
+}
+
+/* Resume: check the stored trials against the study file, mark the ones
+ * that were running FAIL ("interrupted"), hand them all to the study, and
+ * continue the sampler's random stream. Takes the records (freed on every
+ * path). *n_interrupted counts the trials marked. */
+static hpo_status adopt_stored(hpo_study *s, hpo_ckpt *ck, const hpo_config *cfg, int retry,
+                               size_t *n_trials, size_t *n_interrupted)
+{
+    hpo_trial_rec **recs = NULL;
+    size_t n = 0, k = 0;
+    hpo_rng rng;
+    int has_rng = 0;
+    hpo_status st;
+    *n_trials = *n_interrupted = 0;
+    HPO_TRY(hpo_ckpt_read_trials(ck, &recs, &n, &rng, &has_rng));
+    /* Every stored parameter must fit the study file's definition (a
+     * categorical whose choices were only reordered is matched by value). */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < recs[i]->n_params; j++) {
+            const char *name = recs[i]->params[j].name;
+            const hpo_param_spec *p = spec_of(cfg, name);
+            if (!p) continue;
+            HPO_TRY_GOTO(hpo_ckpt_reconcile(recs, n, name, &p->dist), fail);
+        }
+    }
+    for (k = 0; k < n; k++) {
+        hpo_trial_rec *r = recs[k];
+        if (r->state == HPO_RUNNING) {
+            r->state = HPO_FAIL;
+            r->value = NAN;
+            if (r->t_end == 0) r->t_end = r->t_start;
+            char why[128];
+            snprintf(why, sizeof why, "interrupted (it was running on rank %d when the study stopped)", r->worker);
+            HPO_TRY_GOTO(hpo_rec_set_fail_reason(r, why), fail);
+            HPO_TRY_GOTO(hpo_ckpt_trial_finished(ck, r, NULL), fail);
+            if (retry && r->n_params) HPO_TRY_GOTO(hpo_study_enqueue(s, r), fail);
+            (*n_interrupted)++;
+        }
+        HPO_TRY_GOTO(hpo_study_adopt_trial(s, r), fail);
+        recs[k] = NULL;
+    }
+    if (has_rng) hpo_study_set_rng(s, &rng);
+    *n_trials = n;
+    hpo_free(recs);
+    return HPO_OK;
+fail:
+    for (size_t i = k; i < n; i++) hpo_rec_destroy(&recs[i]);   /* the ones not adopted */
+    hpo_free(recs);
+    return st;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* Rank 0's part of the set-up: the study, its storage, the budget. On a
+ * failure *what names the file involved. */
+static hpo_status setup_study(const run_args *a, hpo_config *cfg, hpo_ckpt **ckp, const hpo_ckpt_meta *meta,
+                              hpo_study **out, int64_t *budget, char *what, size_t nwhat)
+{
+    hpo_study *s = NULL;
+    hpo_status st;
+    HPO_TRY(hpo_study_create(&s));
+    HPO_TRY_GOTO(configure(s, cfg, a->sampler), fail);
+    HPO_TRY_GOTO(hpo_study_set_log(s, a->quiet ? NULL : stdout), fail);
+    const char *storage = a->resume_path ? a->resume_path : a->storage ? a->storage : cfg->study.storage;
+    int resuming = a->resume_path || (a->resume && storage && file_exists(storage));
+    if (a->resume && !storage)
+        HPO_CHECK_GOTO(0, fail, HPO_EINVAL, "--resume needs a storage file: give --storage FILE.h5 or study.storage");
+    size_t have = 0, interrupted = 0;
+    if (storage) snprintf(what, nwhat, "%s", storage);
+    if (resuming) {
+        hpo_ckpt_meta m;
+        memset(&m, 0, sizeof m);
+        if (!*ckp) {
+            HPO_TRY_GOTO(hpo_ckpt_open(storage, ckp), fail);
+            HPO_TRY_GOTO(hpo_ckpt_read_meta(*ckp, &m), fail);
+            meta = &m;
+        }
+        if (meta->direction != cfg->study.direction) {
+            st = hpo_error_raise(HPO_EINVAL, __FILE__, __LINE__, __func__,
+                                 "the study in %s is to %s, the study file says %s", storage,
+                                 meta->direction == HPO_MAXIMIZE ? "maximize" : "minimize",
+                                 cfg->study.direction == HPO_MAXIMIZE ? "maximize" : "minimize");
+            hpo_ckpt_meta_clear(&m);
+            goto fail;
+        }
+        /* The stored seed, so trial seeds and the sampler continue. */
+        st = hpo_study_set_seed(s, meta->seed);
+        hpo_ckpt_meta_clear(&m);
+        HPO_TRY_GOTO(st, fail);
+        HPO_TRY_GOTO(hpo_study_setup(s), fail);
+        HPO_TRY_GOTO(adopt_stored(s, *ckp, cfg, a->retry, &have, &interrupted), fail);
+    } else {
+        HPO_TRY_GOTO(hpo_study_setup(s), fail);
+        if (storage) {
+            int seeded;
+            hpo_ckpt_meta m = {
+                .name = cfg->study.name, .direction = cfg->study.direction,
+                .sampler = hpo_study_sampler_type(s), .pruner = hpo_study_pruner_type(s),
+                .seed = hpo_study_seed(s, &seeded), .study_file = cfg->text ? cfg->text : "",
+                .study_path = cfg->path ? cfg->path : "",
+            };
+            m.seeded = seeded;
+            HPO_TRY_GOTO(hpo_ckpt_create(storage, &m, ckp), fail);
+        }
+    }
+    if (*ckp) {
+        HPO_TRY_GOTO(hpo_study_set_hooks(s, store_started, store_finished, *ckp), fail);
+        HPO_TRY_GOTO(hpo_study_set_first_report_hook(s, store_started), fail);
+    }
+    *budget = a->more >= 0 ? a->more : cfg->study.trials - (int64_t)have;
+    if (resuming && !a->quiet)
+        printf("Resuming study '%s' from %s: %zu trials stored (%zu were interrupted and are now FAIL%s); %" PRId64 " more to run\n",
+               cfg->study.name, storage, have, interrupted,
+               a->retry && interrupted ? ", queued again" : "", *budget > 0 ? *budget : 0);
+    fflush(stdout);
+    *out = s;
+    return HPO_OK;
+fail:
+    hpo_study_destroy(&s);
+    return st;
+}
+
+/* Read the study text: from the checkpoint (resume) or the study file. */
+static hpo_status study_text(const run_args *a, hpo_ckpt **ck, hpo_ckpt_meta *meta, char **text, char **path)
+{
+    if (a->resume_path) {
+        HPO_TRY(hpo_ckpt_open(a->resume_path, ck));
+        HPO_TRY(hpo_ckpt_read_meta(*ck, meta));
+        HPO_CHECK(meta->study_file && *meta->study_file, HPO_EFORMAT,
+                  "%s holds no study file (it was written by a C objective); resume it from your program",
+                  a->resume_path);
+        *text = hpo_strdup(meta->study_file);
+        *path = hpo_strdup(meta->study_path && *meta->study_path ? meta->study_path : a->resume_path);
+    } else {
+        hpo_config *c = NULL;
+        HPO_TRY(hpo_config_load(a->study_path, &c));
+        *text = hpo_strdup(c->text);
+        *path = hpo_strdup(a->study_path);
+        hpo_config_destroy(&c);
+    }
+    HPO_CHECK(*text && *path, HPO_ENOMEM, "out of memory for the study file");
+    return HPO_OK;
+}
+
+/* Send rank 0's status and, if OK, a string to every rank. */
+static void bcast_text(int rank, int *st, char **s)
+{
+    MPI_Bcast(st, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (*st != HPO_OK) return;
+    int n = rank == 0 ? (int)strlen(*s) + 1 : 0;
+    MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rank != 0) {
+        *s = hpo_malloc((size_t)n);
+        if (!*s) { fprintf(stderr, "mpihpo: rank %d: out of memory\n", rank); MPI_Abort(MPI_COMM_WORLD, EXIT_ERROR); }
+    }
+    MPI_Bcast(*s, n, MPI_CHAR, 0, MPI_COMM_WORLD);
+}
+
+static int run_main(run_args *a)
+{
+    openblas_set_num_threads((int)a->blas);
     /* Under mpirun/srun every rank runs this; alone, MPI is not started at
      * all (a singleton MPI_Init costs ~0.25 s and is not needed). */
     int use_mpi = launched_by_mpi(), rank = 0, size = 1;
@@ -175,28 +357,45 @@ int cmd_run(int argc, char **argv)
         MPI_Comm_rank(MPI_COMM_WORLD, &rank);
         MPI_Comm_size(MPI_COMM_WORLD, &size);
     }
-    int rc = EXIT_ERROR;
+    int rc = EXIT_ERROR, quiet = a->quiet;
     hpo_config *cfg = NULL;
     hpo_dataset *data = NULL;
     hpo_study *study = NULL;
-    char what[1024] = "";
-    hpo_status st = hpo_config_load(argv[optind], &cfg);
-    if (st == HPO_OK) {
-        if (trials > 0) cfg->study.trials = trials;
-        if (seed >= 0) { cfg->study.has_seed = 1; cfg->study.seed = (uint64_t)seed; }
-        if (timeout >= 0) cfg->study.timeout = timeout;
-        if ((st = hpo_study_create(&study)) != HPO_OK || (st = configure(study, cfg, sampler)) != HPO_OK ||
-            (st = hpo_study_set_log(study, (quiet || rank != 0) ? NULL : stdout)) != HPO_OK ||
-            (st = hpo_study_setup(study)) != HPO_OK)
-            snprintf(what, sizeof what, "%s", argv[optind]);
+    hpo_ckpt *ck = NULL;
+    hpo_ckpt_meta meta;
+    memset(&meta, 0, sizeof meta);
+    char *text = NULL, *path = NULL, what[1024] = "";
+    int64_t budget = 0;
+    if (rank != 0) a->quiet = 1;
+
+    /* 1. The study file's text: rank 0 reads it (only rank 0 opens the
+     *    checkpoint) and sends it to the workers. */
+    int st = HPO_OK;
+    if (rank == 0) {
+        st = study_text(a, &ck, &meta, &text, &path);
+        if (st != HPO_OK) snprintf(what, sizeof what, "%s", a->resume_path ? a->resume_path : "");
     }
+    if (size > 1) {
+        bcast_text(rank, &st, &text);
+        if (st == HPO_OK) bcast_text(rank, &st, &path);
+    }
+    /* 2. Every rank builds the same config; rank 0 the study and storage. */
+    if (st == HPO_OK) st = hpo_config_load_string(text, path, &cfg);
+    if (st == HPO_OK) {
+        if (a->trials > 0) cfg->study.trials = a->trials;
+        if (a->seed >= 0) { cfg->study.has_seed = 1; cfg->study.seed = (uint64_t)a->seed; }
+        if (a->timeout >= 0) cfg->study.timeout = a->timeout;
+        if (rank == 0) st = setup_study(a, cfg, &ck, &meta, &study, &budget, what, sizeof what);
+    }
+    /* 3. The data, on every rank. */
     if (st == HPO_OK) {
         hpo_data_opts dopts = data_opts(cfg);
         st = hpo_dataset_load(&dopts, &data);
+        if (st != HPO_OK) *what = '\0';
     }
-    /* Every rank reads the study file and the data; if any fails, the lowest
-     * failing rank says why and all leave together (no rank left waiting). */
-    if (use_mpi && size > 1) {
+    /* If any rank failed, the lowest failing rank says why and all leave
+     * together (no rank left waiting). */
+    if (size > 1) {
         int mine = st == HPO_OK ? size : rank, first = size;
         MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
         if (first < size) {
@@ -206,15 +405,25 @@ int cmd_run(int argc, char **argv)
             }
             goto out;
         }
+        MPI_Bcast(&budget, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
     } else if (st != HPO_OK) {
         die(*what ? what : NULL);
+        goto out;
+    }
+    if (budget <= 0) {
+        if (rank == 0) {
+            printf("The study already has %zu trials, its whole budget of %" PRId64 "; nothing to run. "
+                   "Give --trials N (a larger total) or --more N.\n", hpo_study_n_trials(study), cfg->study.trials);
+            print_summary(study, 0, stdout);
+        }
+        rc = EXIT_OK;
         goto out;
     }
     hpo_mlp_objective obj = {.cfg = cfg, .data = data};
     if (rank == 0) {
         printf("Study '%s': %s, %" PRId64 " trials, sampler %s, pruner %s; data %s: %zu train / %zu validation rows, %zu features, %zu classes",
                cfg->study.name, cfg->study.direction == HPO_MAXIMIZE ? "maximize" : "minimize",
-               cfg->study.trials, hpo_study_sampler_type(study), hpo_study_pruner_type(study), cfg->data.path,
+               budget, hpo_study_sampler_type(study), hpo_study_pruner_type(study), cfg->data.path,
                data->n_train, data->n_val, data->n_features, data->n_classes);
         if (size > 1) printf("; %d workers", size - 1);
         printf("\n");
@@ -222,9 +431,9 @@ int cmd_run(int argc, char **argv)
     }
     double t0 = wall();
     if (size == 1) {
-        st = hpo_study_optimize(study, hpo_mlp_objective_run, &obj, cfg->study.trials, cfg->study.timeout);
+        st = hpo_study_optimize(study, hpo_mlp_objective_run, &obj, budget, cfg->study.timeout);
     } else if (rank == 0) {
-        hpo_coord_opts co = {.n_trials = cfg->study.trials, .timeout_s = cfg->study.timeout,
+        hpo_coord_opts co = {.n_trials = budget, .timeout_s = cfg->study.timeout,
                              .progress = (!quiet && isatty(STDERR_FILENO)) ? stderr : NULL,
                              .log = quiet ? NULL : stdout};
         st = hpo_mpi_coordinate(study, MPI_COMM_WORLD, &co);
@@ -240,15 +449,89 @@ int cmd_run(int argc, char **argv)
     double t1 = wall();
     if (rank == 0) {
         print_summary(study, t1 - t0, stdout);
+        if (ck && !quiet) printf("Every trial is in %s (`mpihpo resume %s` continues the study).\n",
+                                 a->resume_path ? a->resume_path : a->storage ? a->storage : cfg->study.storage,
+                                 a->resume_path ? a->resume_path : a->storage ? a->storage : cfg->study.storage);
         rc = st == HPO_OK ? EXIT_OK : die("the study stopped");
-        if (st != HPO_OK && use_mpi && size > 1) MPI_Abort(MPI_COMM_WORLD, EXIT_ERROR);
+        if (st != HPO_OK && size > 1) { hpo_ckpt_close(&ck); MPI_Abort(MPI_COMM_WORLD, EXIT_ERROR); }
     } else {
         rc = EXIT_OK;
     }
 out:
+    hpo_ckpt_close(&ck);
+    hpo_ckpt_meta_clear(&meta);
     hpo_study_destroy(&study);
     hpo_dataset_destroy(&data);
     hpo_config_destroy(&cfg);
+    hpo_free(text);
+    hpo_free(path);
     if (use_mpi) MPI_Finalize();
     return rc;
 }
+
+/* `run` and `resume` share options; `resume` takes a checkpoint instead. */
+static int parse_and_run(int argc, char **argv, int resume)
+{
+    static const struct option opts[] = {
+        {"trials", required_argument, 0, 'n'}, {"more", required_argument, 0, 'm'},
+        {"seed", required_argument, 0, 's'}, {"timeout", required_argument, 0, 't'},
+        {"storage", required_argument, 0, 'o'}, {"resume", no_argument, 0, 'r'},
+        {"retry-interrupted", no_argument, 0, 'R'}, {"sampler", required_argument, 0, 'S'},
+        {"blas-threads", required_argument, 0, 'B'}, {"quiet", no_argument, 0, 'q'},
+        {"help-config", no_argument, 0, 'C'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    const char *cmd = resume ? "mpihpo resume" : "mpihpo run";
+    run_args a = {.trials = -1, .more = -1, .seed = -1, .blas = 1, .timeout = -1};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:s:t:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (!parse_i64(optarg, 1, &a.trials)) { fprintf(stderr, "%s: --trials expects an integer >= 1, got '%s'\n", cmd, optarg); return EXIT_USAGE; }
+            break;
+        case 'm':
+            if (!parse_i64(optarg, 1, &a.more)) { fprintf(stderr, "%s: --more expects an integer >= 1, got '%s'\n", cmd, optarg); return EXIT_USAGE; }
+            break;
+        case 's':
+            if (!parse_i64(optarg, 0, &a.seed)) { fprintf(stderr, "%s: --seed expects an integer >= 0, got '%s'\n", cmd, optarg); return EXIT_USAGE; }
+            break;
+        case 't': {
+            char *end;
+            a.timeout = strtod(optarg, &end);
+            if (end == optarg || *end || !(a.timeout >= 0) || isinf(a.timeout)) { fprintf(stderr, "%s: --timeout expects seconds >= 0, got '%s'\n", cmd, optarg); return EXIT_USAGE; }
+            break;
+        }
+        case 'o': a.storage = optarg; break;
+        case 'r': a.resume = 1; break;
+        case 'R': a.retry = 1; break;
+        case 'S': a.sampler = optarg; break;
+        case 'B':
+            if (!parse_i64(optarg, 1, &a.blas)) { fprintf(stderr, "%s: --blas-threads expects an integer >= 1, got '%s'\n", cmd, optarg); return EXIT_USAGE; }
+            break;
+        case 'q': a.quiet = 1; break;
+        case 'C': hpo_config_print_keys(stdout); return EXIT_OK;
+        case 'h': fputs(k_run_help, stdout); return EXIT_OK;
+        default: fprintf(stderr, "Try '%s --help'.\n", cmd); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "%s: expected one %s, got %d arguments\nTry '%s --help'.\n", cmd,
+                resume ? "checkpoint file (FILE.h5)" : "study file", argc - optind, cmd);
+        return EXIT_USAGE;
+    }
+    if (resume) {
+        if (a.storage) { fprintf(stderr, "%s: --storage does not apply; the checkpoint is the argument\n", cmd); return EXIT_USAGE; }
+        if (a.seed >= 0) { fprintf(stderr, "%s: --seed does not apply; a resumed study keeps its seed\n", cmd); return EXIT_USAGE; }
+        a.resume_path = argv[optind];
+        a.resume = 1;
+    } else {
+        if (a.more >= 0 && !a.resume) { fprintf(stderr, "%s: --more needs --resume\n", cmd); return EXIT_USAGE; }
+        if (a.retry && !a.resume) { fprintf(stderr, "%s: --retry-interrupted needs --resume\n", cmd); return EXIT_USAGE; }
+        a.study_path = argv[optind];
+    }
+    if (a.more >= 0 && a.trials > 0) { fprintf(stderr, "%s: give --trials (a total) or --more (an increment), not both\n", cmd); return EXIT_USAGE; }
+    return run_main(&a);
+}
+
+int cmd_run(int argc, char **argv) { return parse_and_run(argc, argv, 0); }
+int cmd_resume(int argc, char **argv) { return parse_and_run(argc, argv, 1); }

@@ -9,6 +9,10 @@
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 int cmd_run(int argc, char **argv);       /* argv[0] = "run" */
+int cmd_show(int argc, char **argv);      /* argv[0] = "show": read-only summary of a checkpoint */
+int cmd_export(int argc, char **argv);    /* argv[0] = "export": trials as CSV */
+int cmd_report(int argc, char **argv);    /* argv[0] = "report": one HTML page with the plots */
+int cmd_resume(int argc, char **argv);    /* argv[0] = "resume" */
 
 /* Print "mpihpo: error: WHAT: <the last error>" and return EXIT_ERROR. */
 int die(const char *what);

@@ -12,6 +12,7 @@ static const char k_help[] =
     "\n"
     "commands:\n"
     "  run STUDY.yaml    run the study a study file describes (see `mpihpo run --help`)\n"
+    "  resume FILE.h5    continue the study stored in a checkpoint\n"
     "  help [COMMAND]    show this text, or a command's own\n"
     "\n"
     "options:\n"
@@ -27,11 +28,13 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) { fputs(k_help, stdout); return EXIT_OK; }
     if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) { puts("mpihpo " HPO_VERSION); return EXIT_OK; }
     if (!strcmp(cmd, "help")) {
-        if (argc > 2 && !strcmp(argv[2], "run")) return cmd_run(2, (char *[]){"run", "--help", NULL});
+        if (argc > 2 && (!strcmp(argv[2], "run") || !strcmp(argv[2], "resume")))
+            return cmd_run(2, (char *[]){"run", "--help", NULL});
         else fputs(k_help, stdout);
         return EXIT_OK;
     }
     if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "resume")) return cmd_resume(argc - 1, argv + 1);
     fprintf(stderr, "mpihpo: unknown command '%s'\n%s", cmd, k_help);
     return EXIT_USAGE;
 }

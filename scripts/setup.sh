@@ -19,16 +19,16 @@ declare -A why=(
   [libopenblas-dev]="CBLAS, the MLP's matrix products"
   [libyaml-dev]="libyaml, reads study files"
   [libcriterion-dev]="Criterion, the unit-test framework"
+  [python3-h5py]="reads checkpoints in the crash tests (h5py alone, no mpihpo)"
 )
 order=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools
-       libopenblas-dev libyaml-dev libcriterion-dev)
+       libopenblas-dev libyaml-dev libcriterion-dev python3-h5py)
 if [[ "${1:-}" == "--peers" ]]; then
   why[python3-optuna]="the peer (Optuna) for benchmarks and the pruner oracle"
   why[python3-torch]="the peer (PyTorch) for the heart benchmark"
   why[python3-sklearn]="the peer's train/test split"
   why[python3-pandas]="the peer's data loading"
-  why[python3-h5py]="reading checkpoints from Python"
-  order+=(python3-optuna python3-torch python3-sklearn python3-pandas python3-h5py)
+  order+=(python3-optuna python3-torch python3-sklearn python3-pandas)
 fi
 
 missing=()

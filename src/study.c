@@ -35,6 +35,9 @@ struct hpo_study {
     hpo_trial_hook   on_start, on_finish;
     void            *hook_ctx;
     hpo_history      view;          /* scratch: the trials of one hyperband bracket */
+    hpo_trial_hook   on_first_report;
+    hpo_history      queue;         /* enqueued trials (records holding only params), FIFO */
+    size_t           queue_head;
 };
 
 static double now_s(void)
@@ -183,6 +186,7 @@ void hpo_study_destroy(hpo_study **sp)
         s->pruner->destroy(s->pstate);
     }
     hpo_history_clear(&s->hist);
+    hpo_history_clear(&s->queue);
     hpo_free(s->view.trials);
     for (size_t i = 0; i < s->n_warned; i++) hpo_free(s->warned[i]);
     hpo_free(s->warned);
@@ -214,6 +218,27 @@ hpo_status hpo_study_set_hooks(hpo_study *s, hpo_trial_hook on_start, hpo_trial_
     s->on_start = on_start;
     s->on_finish = on_finish;
     s->hook_ctx = ctx;
+    return HPO_OK;
+}
+
+hpo_status hpo_study_set_first_report_hook(hpo_study *s, hpo_trial_hook on_first_report)
+{
+    HPO_CHECK(s, HPO_EINVAL, "hpo_study_set_first_report_hook: the study is NULL");
+    s->on_first_report = on_first_report;
+    return HPO_OK;
+}
+
+hpo_status hpo_study_enqueue(hpo_study *s, const hpo_trial_rec *from)
+{
+    HPO_CHECK(s && from, HPO_EINVAL, "hpo_study_enqueue: NULL argument");
+    hpo_trial_rec *q;
+    HPO_TRY(hpo_rec_create(-1, &q));
+    for (size_t i = 0; i < from->n_params; i++) {
+        hpo_status st = hpo_rec_add_param(q, from->params[i].name, &from->params[i].dist, from->params[i].v);
+        if (st != HPO_OK) { hpo_rec_destroy(&q); return hpo_error_push(st, __FILE__, __LINE__, __func__); }
+    }
+    hpo_status st = hpo_history_append(&s->queue, q);
+    if (st != HPO_OK) { hpo_rec_destroy(&q); return hpo_error_push(st, __FILE__, __LINE__, __func__); }
     return HPO_OK;
 }
 
@@ -272,6 +297,11 @@ hpo_status hpo_study_trial_start(hpo_study *s, int worker, hpo_trial_rec **out)
     r->seed = hpo_seed_mix(s->seed, (uint64_t)r->number, 0);
     r->worker = worker;
     r->t_start = now_s();
+    if (s->queue_head < s->queue.n) {            /* an enqueued trial: its params become fixed */
+        hpo_trial_rec *q = s->queue.trials[s->queue_head++];
+        r->fixed = q->params; r->n_fixed = q->n_params;
+        q->params = NULL; q->n_params = q->cap_params = 0;
+    }
     hpo_status st = hpo_history_append(&s->hist, r);
     if (st != HPO_OK) { hpo_rec_destroy(&r); return hpo_error_push(st, __FILE__, __LINE__, __func__); }
     st = s->sampler->trial_begin ? s->sampler->trial_begin(s->sstate, sampler_view(s, r), r, &s->rng) : HPO_OK;
@@ -305,7 +335,22 @@ hpo_status hpo_study_suggest(hpo_study *s, hpo_trial_rec *rec, const char *name,
         return HPO_OK;
     }
     hpo_pval v;
-    HPO_TRY(s->sampler->sample(s->sstate, sampler_view(s, rec), rec, name, d, &s->rng, &v));
+    const hpo_param_rec *fx = NULL;
+    for (size_t i = 0; i < rec->n_fixed; i++)
+        if (strcmp(rec->fixed[i].name, name) == 0) fx = &rec->fixed[i];
+    if (fx && fx->dist.kind == d->kind && (d->kind == HPO_DIST_CAT || hpo_dist_contains(d, fx->v))) {
+        v = fx->v;           /* enqueued value (a categorical index is kept by value below) */
+        if (d->kind == HPO_DIST_CAT) {
+            v.i = -1;
+            for (size_t k = 0; k < d->n_choices; k++)
+                if (fx->v.i >= 0 && (size_t)fx->v.i < fx->dist.n_choices &&
+                    hpo_choice_equal(&d->choices[k], &fx->dist.choices[fx->v.i])) v.i = (int64_t)k;
+            if (v.i < 0) fx = NULL;
+        }
+    } else {
+        fx = NULL;
+    }
+    if (!fx) HPO_TRY(s->sampler->sample(s->sstate, sampler_view(s, rec), rec, name, d, &s->rng, &v));
     if (!hpo_dist_contains(d, v)) {
         char a[512];
         hpo_dist_format(d, a, sizeof a);
@@ -334,8 +379,9 @@ hpo_status hpo_study_report(hpo_study *s, hpo_trial_rec *rec, int64_t step, doub
               "trial %" PRId64 " is %s; it can only report while it runs", rec->number, hpo_state_name(rec->state));
     HPO_CHECK(step >= 0, HPO_EINVAL, "trial %" PRId64 ": report step must be >= 0 (got %" PRId64 ")",
               rec->number, step);
-    int repeated, decreasing;
+    int repeated, decreasing, first = rec->n_inter == 0;
     HPO_TRY(hpo_rec_add_report(rec, step, value, &repeated, &decreasing));
+    if (first && s->on_first_report) HPO_TRY(s->on_first_report(s->hook_ctx, s, rec));
     if (repeated && !rec->warned_repeat) {
         rec->warned_repeat = 1;
         fprintf(stderr, "mpihpo: warning: trial %" PRId64 " reported step %" PRId64
@@ -346,7 +392,6 @@ hpo_status hpo_study_report(hpo_study *s, hpo_trial_rec *rec, int64_t step, doub
         fprintf(stderr, "mpihpo: warning: trial %" PRId64 " reported step %" PRId64
                 " after a later step; steps should increase\n", rec->number, step);
     }
-    (void)s;
     return HPO_OK;
 }
 

@@ -58,6 +58,15 @@ hpo_status hpo_study_trial_finish(hpo_study *s, hpo_trial_rec *rec, hpo_state st
  * handed out. A hook's failure stops optimize with that status. */
 typedef hpo_status (*hpo_trial_hook)(void *ctx, const hpo_study *s, const hpo_trial_rec *rec);
 hpo_status hpo_study_set_hooks(hpo_study *s, hpo_trial_hook on_start, hpo_trial_hook on_finish, void *ctx);
+/* Optional: runs when a trial makes its first report (its parameters are
+ * then usually all known), e.g. to store them while it trains. */
+hpo_status hpo_study_set_first_report_hook(hpo_study *s, hpo_trial_hook on_first_report);
+
+/* Queue a trial with fixed parameters (Optuna's enqueue_trial): the next
+ * trial handed out takes them instead of sampling, where the objective asks
+ * for the same name and the value fits its distribution. Copies `from`'s
+ * parameters. */
+hpo_status hpo_study_enqueue(hpo_study *s, const hpo_trial_rec *from);
 
 /* Resume: append a trial read back from storage (any state; numbers must
  * continue 0, 1, 2, ...). Takes ownership of rec on success. */

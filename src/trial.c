@@ -34,6 +34,11 @@ void hpo_rec_destroy(hpo_trial_rec **rp)
         hpo_dist_clear(&r->params[i].dist);
     }
     hpo_free(r->params);
+    for (size_t i = 0; i < r->n_fixed; i++) {
+        hpo_free(r->fixed[i].name);
+        hpo_dist_clear(&r->fixed[i].dist);
+    }
+    hpo_free(r->fixed);
     hpo_free(r->steps);
     hpo_free(r->inter);
     hpo_free(r->fail_reason);

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# cli_ckpt.sh - the checkpoint as a user meets it: run with storage, resume,
+# budgets, and every way a resume can be refused. Usage: cli_ckpt.sh MPIHPO SOURCE_DIR
+set -uo pipefail
+bin=$1; src=$2
+tmp=$(mktemp -d); trap 'kill $bg 2>/dev/null; rm -rf "$tmp"' EXIT
+bg=""
+fails=0; passes=0
+ok()  { passes=$((passes+1)); }
+bad() { echo "FAIL: $*"; fails=$((fails+1)); }
+expect_in() { grep -qF -- "$1" "$2" && ok || { bad "expected '$1' in $2:"; sed 's/^/    /' "$2" | head -20; }; }
+cat > "$tmp/s.yaml" <<YAML
+study:   {name: ck, direction: maximize, trials: 4, seed: 2}
+sampler: {type: tpe}
+data:    {path: $src/data/heart.csv, target: HeartDisease, standardize: true}
+train:
+  epochs: 3
+  batch_size: 64
+  learning_rate: {float: [1.0e-3, 1.0e-1], log: true}
+  optimizer: {categorical: [adam, sgd]}
+  n_layers: 1
+  n_units: {int: [4, 16]}
+YAML
+run() { "$bin" "$@" > "$tmp/o" 2> "$tmp/e"; echo $?; }
+
+# 1. A run with storage; the same run again is refused, the file untouched.
+[ "$(run run "$tmp/s.yaml" --storage "$tmp/s.h5")" = 0 ] && ok || { bad "run with storage failed"; cat "$tmp/e"; }
+expect_in "Every trial is in $tmp/s.h5" "$tmp/o"
+sum=$(md5sum < "$tmp/s.h5")
+[ "$(run run "$tmp/s.yaml" --storage "$tmp/s.h5")" = 1 ] && ok || bad "run on an existing file was not refused"
+expect_in "use \`mpihpo resume $tmp/s.h5\` or --resume" "$tmp/e"
+[ "$(md5sum < "$tmp/s.h5")" = "$sum" ] && ok || bad "the refused run changed the file"
+
+# 2. Budgets: the total by default, N more with --more.
+[ "$(run resume "$tmp/s.h5")" = 0 ] && ok || bad "resume of a finished study failed"
+expect_in "The study already has 4 trials, its whole budget of 4; nothing to run" "$tmp/o"
+[ "$(run resume "$tmp/s.h5" --more 2)" = 0 ] && ok || bad "resume --more 2 failed"
+expect_in "Resuming study 'ck' from $tmp/s.h5: 4 trials stored" "$tmp/o"
+expect_in "finished: 6 trials" "$tmp/o"
+grep -q '^Trial 4 finished' "$tmp/o" && grep -q '^Trial 5 finished' "$tmp/o" && ok || bad "trial numbers did not continue at 4"
+[ "$(run run "$tmp/s.yaml" --storage "$tmp/s.h5" --resume --trials 8)" = 0 ] && ok || bad "run --resume --trials 8 failed"
+expect_in "finished: 8 trials" "$tmp/o"
+
+# 3. A study file that contradicts the checkpoint is refused, naming what differs.
+sed 's/direction: maximize/direction: minimize/' "$tmp/s.yaml" > "$tmp/min.yaml"
+[ "$(run run "$tmp/min.yaml" --storage "$tmp/s.h5" --resume)" = 1 ] && ok || bad "a changed direction was accepted"
+expect_in "maximize" "$tmp/e"; expect_in "minimize" "$tmp/e"
+sed 's/\[1.0e-3, 1.0e-1\]/[1.0e-4, 1.0e-1]/' "$tmp/s.yaml" > "$tmp/lr.yaml"
+[ "$(run run "$tmp/lr.yaml" --storage "$tmp/s.h5" --resume)" = 1 ] && ok || bad "a changed distribution was accepted"
+expect_in "learning_rate" "$tmp/e"
+sed 's/\[adam, sgd\]/[sgd, adam]/' "$tmp/s.yaml" > "$tmp/reorder.yaml"
+[ "$(run run "$tmp/reorder.yaml" --storage "$tmp/s.h5" --resume --more 1)" = 0 ] && ok || { bad "reordered choices were refused"; cat "$tmp/e"; }
+[ "$(md5sum < "$tmp/s.h5")" != "$sum" ] && ok || bad "the file did not grow"
+
+# 4. Truncated and foreign files: a clear error, the file never touched.
+head -c 3000 "$tmp/s.h5" > "$tmp/trunc.h5"; sum=$(md5sum < "$tmp/trunc.h5")
+[ "$(run resume "$tmp/trunc.h5")" = 1 ] && ok || bad "a truncated file was accepted"
+[ "$(md5sum < "$tmp/trunc.h5")" = "$sum" ] && ok || bad "the truncated file was changed"
+echo "not hdf5" > "$tmp/text.h5"
+[ "$(run resume "$tmp/text.h5")" = 1 ] && ok || bad "a text file was accepted"
+expect_in "text.h5" "$tmp/e"
+[ "$(run resume "$tmp/none.h5")" = 1 ] && ok || bad "a missing file was accepted"
+expect_in "none.h5" "$tmp/e"
+
+# 5. A study file in use is refused, naming the holder.
+sed 's/trials: 4/trials: 100000/; s/epochs: 3/epochs: 30/; s/batch_size: 64/batch_size: 2/' "$tmp/s.yaml" > "$tmp/long.yaml"
+"$bin" run "$tmp/long.yaml" --storage "$tmp/l.h5" > /dev/null 2>&1 & bg=$!
+for _ in $(seq 50); do [ -e "$tmp/l.h5" ] && break; sleep 0.1; done
+sleep 0.3
+[ "$(run resume "$tmp/l.h5")" = 1 ] && ok || bad "a file in use was opened twice"
+expect_in "$bg" "$tmp/e"
+kill "$bg"; wait "$bg" 2>/dev/null; bg=""
+
+# 6. Options that do not fit.
+[ "$(run run "$tmp/s.yaml" --more 3)" = 2 ] && ok || bad "--more without --resume accepted"
+[ "$(run resume "$tmp/s.h5" --seed 3)" = 2 ] && ok || bad "resume --seed accepted"
+[ "$(run run "$tmp/s.yaml" --resume)" = 1 ] && ok || bad "--resume without storage accepted"
+expect_in "--resume needs a storage file" "$tmp/e"
+
+echo "$passes passed, $fails failed"
+[ $fails -eq 0 ]
