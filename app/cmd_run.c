@@ -4,6 +4,7 @@
  * only rank 0 touches, and a study continues from it after a crash. */
 #include <cblas.h>
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -332,6 +333,26 @@ static hpo_status study_text(const run_args *a, hpo_ckpt **ck, hpo_ckpt_meta *me
     return HPO_OK;
 }
 
+/* SIGTERM (Slurm's time limit, scancel, mpirun), SIGINT (Ctrl-C) and SIGUSR1
+ * (sbatch --signal=USR1@N) ask the study to stop cleanly; a second one of
+ * the same kind ends the process at once. */
+static void on_stop_signal(int sig)
+{
+    if (hpo_stop_requested()) { signal(sig, SIG_DFL); raise(sig); return; }
+    hpo_request_stop(sig);
+}
+
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
 /* Send rank 0's status and, if OK, a string to every rank. */
 static void bcast_text(int rank, int *st, char **s)
 {
@@ -357,7 +378,8 @@ static int run_main(run_args *a)
         MPI_Comm_rank(MPI_COMM_WORLD, &rank);
         MPI_Comm_size(MPI_COMM_WORLD, &size);
     }
-    int rc = EXIT_ERROR, quiet = a->quiet;
+    catch_stop_signals();
+    int rc = EXIT_ERROR, quiet = a->quiet, stuck = 0;
     hpo_config *cfg = NULL;
     hpo_dataset *data = NULL;
     hpo_study *study = NULL;
@@ -436,9 +458,10 @@ static int run_main(run_args *a)
         hpo_coord_opts co = {.n_trials = budget, .timeout_s = cfg->study.timeout,
                              .progress = (!quiet && isatty(STDERR_FILENO)) ? stderr : NULL,
                              .log = quiet ? NULL : stdout};
-        st = hpo_mpi_coordinate(study, MPI_COMM_WORLD, &co);
+        st = hpo_mpi_coordinate(study, MPI_COMM_WORLD, &co, &stuck);
     } else {
         st = hpo_mpi_work(MPI_COMM_WORLD, hpo_mlp_objective_run, &obj);
+        if (hpo_stop_requested()) st = HPO_OK;   /* rank 0 reports the stop */
         if (st != HPO_OK) {
             char msg[64];
             snprintf(msg, sizeof msg, "rank %d", rank);
@@ -452,8 +475,19 @@ static int run_main(run_args *a)
         if (ck && !quiet) printf("Every trial is in %s (`mpihpo resume %s` continues the study).\n",
                                  a->resume_path ? a->resume_path : a->storage ? a->storage : cfg->study.storage,
                                  a->resume_path ? a->resume_path : a->storage ? a->storage : cfg->study.storage);
-        rc = st == HPO_OK ? EXIT_OK : die("the study stopped");
-        if (st != HPO_OK && size > 1) { hpo_ckpt_close(&ck); MPI_Abort(MPI_COMM_WORLD, EXIT_ERROR); }
+        if (st == HPO_ESTOP) {
+            const char *file = a->resume_path ? a->resume_path : a->storage ? a->storage : cfg->study.storage;
+            fprintf(stderr, "mpihpo: %s.\n", hpo_error_message());
+            if (file) fprintf(stderr, "Every finished trial is in %s; `mpihpo resume %s` continues the study.\n", file, file);
+            else fprintf(stderr, "The study had no storage, so it cannot be resumed (set study.storage or --storage).\n");
+            rc = EXIT_STOPPED;
+        } else {
+            rc = st == HPO_OK ? EXIT_OK : die("the study stopped");
+        }
+        if ((st != HPO_OK && st != HPO_ESTOP && size > 1) || stuck) {
+            hpo_ckpt_close(&ck);                 /* everything is on disk first */
+            MPI_Abort(MPI_COMM_WORLD, rc);
+        }
     } else {
         rc = EXIT_OK;
     }

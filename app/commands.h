@@ -6,7 +6,10 @@
 
 #include <stdint.h>
 
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+/* Exit codes (docs/cluster.md): 0 done; 1 an error (message on stderr);
+ * 2 bad command line; 3 stopped by a signal (SIGTERM/SIGINT/SIGUSR1) with
+ * every finished trial stored: resume to continue. */
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_STOPPED = 3 };
 
 int cmd_run(int argc, char **argv);       /* argv[0] = "run" */
 int cmd_show(int argc, char **argv);      /* argv[0] = "show": read-only summary of a checkpoint */

@@ -73,7 +73,7 @@ int main(int argc, char **argv)
         hpo_study_set_sampler(s, sampler);
         hpo_study_set_log(s, NULL);
         hpo_coord_opts o = {.n_trials = trials, .timeout_s = 0, .progress = NULL};
-        if (hpo_mpi_coordinate(s, MPI_COMM_WORLD, &o) != HPO_OK) {
+        if (hpo_mpi_coordinate(s, MPI_COMM_WORLD, &o, NULL) != HPO_OK) {
             fprintf(stderr, "bench_coord: %s\n", hpo_error_message());
             MPI_Abort(MPI_COMM_WORLD, 1);
         }

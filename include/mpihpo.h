@@ -49,12 +49,19 @@ typedef enum {
     HPO_EFORMAT,  /* a file that parses but is not what was expected */
     HPO_ESTATE,   /* a call in the wrong phase of an object's life */
     HPO_EMPI,     /* an MPI call failed */
-    HPO_EDONE     /* nothing left to do (e.g. the grid is used up) */
+    HPO_EDONE,    /* nothing left to do (e.g. the grid is used up) */
+    HPO_ESTOP     /* stopped on request (a signal): the study can be resumed */
 } hpo_status;
 
 HPO_API const char *hpo_status_name(hpo_status st);
 HPO_API const char *hpo_error_message(void);   /* the last error of this thread */
 HPO_API const char *hpo_error_traceback(void); /* "  at func (file:line)" lines */
+
+/* Ask the running study to stop: no new trials; running ones stop at their
+ * next hpo_should_prune and become FAIL "interrupted". Async-signal-safe:
+ * meant to be called from a SIGTERM/SIGUSR1 handler. */
+HPO_API void hpo_request_stop(int sig);
+HPO_API int  hpo_stop_requested(void);   /* the signal number, or 0 */
 
 typedef enum { HPO_MINIMIZE = 0, HPO_MAXIMIZE = 1 } hpo_direction;
 typedef enum { HPO_RUNNING = 0, HPO_COMPLETE, HPO_PRUNED, HPO_FAIL } hpo_state;

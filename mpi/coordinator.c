@@ -14,9 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <signal.h>
-#include <unistd.h>
-
 #include "alloc.h"
 #include "error.h"
 #include "protocol.h"
@@ -51,50 +48,23 @@ typedef struct coord {
     FILE      *log;            /* the study's log, for the stop message */
 } coord;
 
-/* If the job is torn down (mpirun kills everyone when a worker dies; Slurm
- * sends SIGTERM at a time limit), rank 0 says which trial ran on which rank.
- * The text is rebuilt whenever a trial starts or ends, into the buffer the
- * handler is not reading, then published by flipping g_cur, so the handler
- * only calls write(2). */
-static char g_running[2][4096];
-static volatile sig_atomic_t g_cur;
-
-static void publish_running(const struct coord *c);
-
-static void on_signal(int sig)
-{
-    const char *m = g_running[g_cur];
-    size_t n = strlen(m);
-    if (n && write(STDERR_FILENO, m, n) < 0) { /* nothing more can be done */ }
-    /* Stay alive a moment so mpirun forwards the text before it tears down
-     * its output channels (it sends SIGKILL 1 s after SIGTERM anyway). */
-    struct timespec ts = {0, 300000000};
-    nanosleep(&ts, NULL);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
 static hpo_trial_rec *trial_of(coord *c, int src, int64_t number)
 {
     hpo_trial_rec *r = c->running[src];
     return (r && r->number == number) ? r : NULL;
 }
 
-static void publish_running(const coord *c)
+/* "trial 17 on rank 2, trial 18 on rank 1" */
+static void running_list(const coord *c, char *b, size_t cap)
 {
-    int nxt = !g_cur;
-    char *b = g_running[nxt];
-    size_t cap = sizeof g_running[0], len = 0;
-    len += (size_t)snprintf(b, cap, "\nmpihpo: the job was stopped while these trials ran:");
-    int any = 0;
+    size_t len = 0;
+    b[0] = '\0';
     for (int i = 1; i < c->size && len < cap; i++) {
         if (!c->running[i]) continue;
-        len += (size_t)snprintf(b + len, cap - len, "%s trial %" PRId64 " on rank %d",
-                                any ? "," : "", c->running[i]->number, i);
-        any = 1;
+        len += (size_t)snprintf(b + len, cap - len, "%strial %" PRId64 " on rank %d", len ? ", " : "",
+                                c->running[i]->number, i);
     }
-    if (len < cap) snprintf(b + len, cap - len, "%s", any ? ".\n" : " none.\n");
-    g_cur = nxt;
+    if (!len) snprintf(b, cap, "none");
 }
 
 static void progress(const coord *c, FILE *f, double t0)
@@ -124,7 +94,6 @@ static hpo_status on_ask(coord *c, int src, int timed_out)
         HPO_TRY(st);
         c->running[src] = r;
         c->handed++;
-        publish_running(c);
         hpo_msg_trial m = {r->number, r->seed};
         MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, src, HPO_TAG_TRIAL, c->comm));
         return HPO_OK;
@@ -168,8 +137,9 @@ static hpo_status on_report(coord *c, int src, const hpo_msg_report *m)
                         "rank %d reported for trial %" PRId64 ", which it does not run", src, m->number);
     } else if ((st = hpo_study_report(c->s, r, m->step, m->value)) == HPO_OK) {
         int prune = 0;
-        st = hpo_study_should_prune(c->s, r, &prune);
+        st = hpo_study_should_prune(c->s, r, &prune);   /* marks r interrupted if stopping */
         ans.prune = prune;
+        ans.stop_signal = r->interrupted;
     }
     ans.status = st;
     if (st != HPO_OK) snprintf(ans.error, sizeof ans.error, "%s", hpo_error_message());
@@ -187,7 +157,6 @@ static hpo_status on_finish(coord *c, int src, const hpo_msg_finish *m)
         /* The record is on disk (on_finish hook) before the ACK goes out. */
         HPO_TRY(hpo_study_trial_finish(c->s, r, (hpo_state)m->state, m->value, reason));
         c->running[src] = NULL;
-        publish_running(c);
         c->done++;
         c->pruned += m->state == HPO_PRUNED;
         c->failed += m->state == HPO_FAIL;
@@ -203,7 +172,7 @@ static hpo_status on_finish(coord *c, int src, const hpo_msg_finish *m)
     return HPO_OK;
 }
 
-hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts *o)
+hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts *o, int *stuck)
 {
     coord c;
     memset(&c, 0, sizeof c);
@@ -215,9 +184,6 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
     HPO_TRY(hpo_study_setup(s));
     c.running = hpo_calloc((size_t)c.size, sizeof *c.running);
     HPO_CHECK(c.running, HPO_ENOMEM, "out of memory for %d workers", c.size);
-    publish_running(&c);
-    void (*old_term)(int) = signal(SIGTERM, on_signal);
-    void (*old_int)(int) = signal(SIGINT, on_signal);
 
     hpo_status st = HPO_OK;
     char *buf = NULL;
@@ -226,7 +192,34 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
     long idle_ns = 0;
     int idle = 0;
     double t0 = mono(), last_progress = 0;
+    double stop_t = 0, grace = o->stop_grace_s > 0 ? o->stop_grace_s : 20.0;
+    if (stuck) *stuck = 0;
     while (active > 0) {
+        if (hpo_stop_requested() && !stop_t) {
+            /* A stop request (SIGTERM, SIGUSR1, ... on any rank): no new
+             * trials; the running ones end at their next report. */
+            stop_t = mono();
+            c.stop = 1;
+            char list[2048];
+            running_list(&c, list, sizeof list);
+            fprintf(stderr, "\nmpihpo: stopping on signal %d: no new trials; running trials are interrupted: %s\n",
+                    hpo_stop_requested(), list);
+        }
+        if (stop_t && mono() - stop_t > grace) {
+            /* Workers still computing past the grace period: record their
+             * trials as interrupted and leave (the caller aborts them). */
+            for (int i = 1; i < c.size; i++) {
+                hpo_trial_rec *r = c.running[i];
+                if (!r) continue;
+                char why[160];
+                snprintf(why, sizeof why, "interrupted (the study was stopped by signal %d; rank %d did not stop in %.0f s)",
+                         hpo_stop_requested(), i, grace);
+                if ((st = hpo_study_trial_finish(s, r, HPO_FAIL, NAN, why)) != HPO_OK) goto out;
+                c.running[i] = NULL;
+                if (stuck) (*stuck)++;
+            }
+            break;
+        }
         int flag = 0, src = -1;
         MPI_Status ms;
         for (int k = 0; k < c.size - 1 && !flag; k++) {        /* round robin over workers */
@@ -264,6 +257,8 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
         int timed_out = o->timeout_s > 0 && mono() - t0 >= o->timeout_s;
         switch (ms.MPI_TAG) {
         case HPO_TAG_ASK:
+            if ((size_t)count == sizeof(int) && *(const int *)buf) hpo_request_stop(*(const int *)buf);
+            if (hpo_stop_requested()) c.stop = 1;
             st = on_ask(&c, src, timed_out);
             if (st == HPO_OK && !c.running[src]) active--;
             break;
@@ -285,9 +280,10 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
     }
     if (o->progress) { progress(&c, o->progress, t0); fputc('\n', o->progress); }
     if (c.usage != HPO_OK) st = hpo_error_raise(c.usage, __FILE__, __LINE__, __func__, "%s", c.usage_msg);
+    else if (hpo_stop_requested())
+        st = hpo_error_raise(HPO_ESTOP, __FILE__, __LINE__, __func__, "the study was stopped by signal %d",
+                             hpo_stop_requested());
 out:
-    signal(SIGTERM, old_term);
-    signal(SIGINT, old_int);
     hpo_free(buf);
     hpo_free(c.running);
     return st;

@@ -19,11 +19,17 @@ typedef struct hpo_coord_opts {
     double  timeout_s;     /* stop handing out after this long; 0 = none */
     FILE   *progress;      /* a terminal for the progress line, or NULL */
     FILE   *log;           /* where to say why the study stopped early, or NULL */
+    double  stop_grace_s;  /* after a stop request, wait this long for running trials (0: 20 s) */
 } hpo_coord_opts;
 
 /* Rank 0. Returns HPO_OK, or the first usage error an objective made (the
- * study then stops handing out trials), or a hook's failure. */
-hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts *o);
+ * study then stops handing out trials), or a hook's failure, or HPO_ESTOP
+ * after a stop request (hpo_request_stop: a signal on any rank): no new
+ * trials, running ones are told to stop at their next report and recorded
+ * FAIL "interrupted". Trials still running after the grace period are
+ * recorded so without their worker; *stuck (may be NULL) then counts the
+ * workers that never answered, and the caller must MPI_Abort. */
+hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts *o, int *stuck);
 
 /* Ranks 1..size-1: run trials until told to stop. */
 hpo_status hpo_mpi_work(MPI_Comm comm, hpo_objective f, void *ctx);

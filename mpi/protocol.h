@@ -15,7 +15,8 @@
 #include "space.h"
 
 enum hpo_tag {             /* sender -> receiver: payload; answer */
-    HPO_TAG_ASK = 1,       /* W -> C: none (one int);     HPO_TAG_TRIAL or HPO_TAG_STOP */
+    HPO_TAG_ASK = 1,       /* W -> C: one int, the signal that stops this worker or 0;
+                                                          HPO_TAG_TRIAL or HPO_TAG_STOP */
     HPO_TAG_TRIAL,         /* C -> W: hpo_msg_trial;      -- */
     HPO_TAG_STOP,          /* C -> W: none (one int): no more trials, leave the loop */
     HPO_TAG_SUGGEST,       /* W -> C: packed suggest;     HPO_TAG_VALUE */
@@ -49,6 +50,7 @@ typedef struct hpo_msg_report {
 typedef struct hpo_msg_prune {
     int32_t status;        /* hpo_status */
     int32_t prune;         /* 1: stop the trial */
+    int32_t stop_signal;   /* not 0: the study is stopping (this signal); the trial is interrupted */
     char    error[HPO_MSG_TEXT];
 } hpo_msg_prune;
 

@@ -86,6 +86,7 @@ static hpo_status w_report(void *ctx, hpo_trial_rec *rec, int64_t step, double v
     MPI_TRY(recv_wait(&ans, sizeof ans, MPI_BYTE, HPO_TAG_PRUNE, w->comm));
     HPO_CHECK(ans.status == HPO_OK, (hpo_status)ans.status, "%s", ans.error);
     w->prune = ans.prune;
+    if (ans.stop_signal) rec->interrupted = ans.stop_signal;
     /* Keep a local copy too, so a pruned trial's value is known here. */
     int rep, dec;
     HPO_TRY(hpo_rec_add_report(rec, step, value, &rep, &dec));
@@ -95,8 +96,8 @@ static hpo_status w_report(void *ctx, hpo_trial_rec *rec, int64_t step, double v
 static hpo_status w_should_prune(void *ctx, hpo_trial_rec *rec, int *prune)
 {
     worker *w = ctx;
-    (void)rec;
-    *prune = w->prune;
+    if (hpo_stop_requested()) rec->interrupted = hpo_stop_requested();   /* a signal to this rank */
+    *prune = w->prune || rec->interrupted;
     return HPO_OK;
 }
 
@@ -154,7 +155,7 @@ hpo_status hpo_mpi_work(MPI_Comm comm, hpo_objective f, void *ctx)
     MPI_TRY(MPI_Comm_rank(comm, &w.rank));
     hpo_status st = HPO_OK;
     for (;;) {
-        int ask = 0;
+        int ask = hpo_stop_requested();      /* a signal here stops the whole study */
         if (MPI_Send(&ask, 1, MPI_INT, 0, HPO_TAG_ASK, comm) != MPI_SUCCESS) {
             st = hpo_error_raise(HPO_EMPI, __FILE__, __LINE__, __func__, "rank %d: asking for a trial failed", w.rank);
             break;

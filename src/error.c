@@ -58,6 +58,13 @@ const char *hpo_status_name(hpo_status st)
     case HPO_ESTATE:  return "call in the wrong state";
     case HPO_EMPI:    return "MPI error";
     case HPO_EDONE:   return "nothing left to do";
+    case HPO_ESTOP:   return "stopped on request";
     }
     return "unknown status";
 }
+
+/* The stop request: a plain sig_atomic_t, written by a signal handler. */
+#include <signal.h>
+static volatile sig_atomic_t g_stop;
+void hpo_request_stop(int sig) { g_stop = sig ? sig : SIGTERM; }
+int  hpo_stop_requested(void) { return g_stop; }

@@ -399,7 +399,13 @@ hpo_status hpo_study_should_prune(hpo_study *s, hpo_trial_rec *rec, int *prune)
 {
     *prune = 0;
     HPO_TRY(hpo_study_setup(s));
-    if (rec->state != HPO_RUNNING || rec->n_inter == 0) return HPO_OK;
+    if (rec->state != HPO_RUNNING) return HPO_OK;
+    if (hpo_stop_requested()) {          /* the study is stopping: end the trial now */
+        rec->interrupted = hpo_stop_requested();
+        *prune = 1;
+        return HPO_OK;
+    }
+    if (rec->n_inter == 0) return HPO_OK;
     HPO_TRY(s->pruner->should_prune(s->pstate, &s->hist, rec, prune));
     return HPO_OK;
 }
@@ -508,6 +514,7 @@ hpo_status hpo_study_optimize(hpo_study *s, hpo_objective f, void *ctx,
     double t0 = now_s();
     for (int64_t done = 0; n_trials == 0 || done < n_trials; done++) {
         if (timeout_s > 0 && now_s() - t0 >= timeout_s) break;
+        if (hpo_stop_requested()) break;
         hpo_trial_rec *rec;
         hpo_status st0 = hpo_study_trial_start(s, 0, &rec);
         if (st0 == HPO_EDONE) {          /* e.g. the grid is used up: the study is complete */
@@ -530,5 +537,6 @@ hpo_status hpo_study_optimize(hpo_study *s, hpo_objective f, void *ctx,
         /* A bad definition is the programmer's error: stop, as Optuna re-raises. */
         if (usage != HPO_OK) HPO_FAIL(usage, "%s", msg);
     }
+    HPO_CHECK(!hpo_stop_requested(), HPO_ESTOP, "the study was stopped by signal %d", hpo_stop_requested());
     return HPO_OK;
 }

@@ -349,6 +349,10 @@ void hpo_trial_outcome(const hpo_trial *t, double v, hpo_state *state, double *v
     *reason = NULL;
     if (t->error != HPO_OK) {
         *state = HPO_FAIL; *value = NAN; *reason = t->error_msg;
+    } else if (t->rec->interrupted) {
+        *state = HPO_FAIL; *value = NAN;
+        snprintf(buf, n, "interrupted (the study was stopped by signal %d)", t->rec->interrupted);
+        *reason = buf;
     } else if (t->failed) {
         *state = HPO_FAIL; *value = NAN;
         *reason = t->fail_reason ? t->fail_reason : "the objective reported a failure";

@@ -32,6 +32,7 @@ struct hpo_trial_rec {
     int64_t  *steps;             /* (n_inter) reported steps, in report order, each step once */
     double   *inter;             /* (n_inter) reported values */
     int       warned_repeat, warned_decrease;
+    int       interrupted;           /* told to stop by a stop request; ends FAIL "interrupted" */
     size_t    n_fixed;
     hpo_param_rec *fixed;        /* (n_fixed) values to use instead of sampling (an enqueued trial); owned */
 };
