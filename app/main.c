@@ -13,6 +13,9 @@ static const char k_help[] =
     "commands:\n"
     "  run STUDY.yaml    run the study a study file describes (see `mpihpo run --help`)\n"
     "  resume FILE.h5    continue the study stored in a checkpoint\n"
+    "  show FILE.h5      states, best trial, top trials, importances (--importance)\n"
+    "  export FILE.h5 --csv OUT.csv   one row per trial, like Optuna's trials_dataframe\n"
+    "  report FILE.h5 -o OUT.html     one self-contained page with the study's plots\n"
     "  help [COMMAND]    show this text, or a command's own\n"
     "\n"
     "options:\n"
@@ -30,11 +33,17 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "help")) {
         if (argc > 2 && (!strcmp(argv[2], "run") || !strcmp(argv[2], "resume")))
             return cmd_run(2, (char *[]){"run", "--help", NULL});
+        if (argc > 2 && !strcmp(argv[2], "show")) return cmd_show(2, (char *[]){"show", "--help", NULL});
+        if (argc > 2 && !strcmp(argv[2], "export")) return cmd_export(2, (char *[]){"export", "--help", NULL});
+        if (argc > 2 && !strcmp(argv[2], "report")) return cmd_report(2, (char *[]){"report", "--help", NULL});
         else fputs(k_help, stdout);
         return EXIT_OK;
     }
     if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "resume")) return cmd_resume(argc - 1, argv + 1);
+    if (!strcmp(cmd, "show")) return cmd_show(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export")) return cmd_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "mpihpo: unknown command '%s'\n%s", cmd, k_help);
     return EXIT_USAGE;
 }

@@ -20,15 +20,16 @@ declare -A why=(
   [libyaml-dev]="libyaml, reads study files"
   [libcriterion-dev]="Criterion, the unit-test framework"
   [python3-h5py]="reads checkpoints in the crash tests (h5py alone, no mpihpo)"
+  [python3-pandas]="checks that exported CSV files load in pandas (tests)"
+  [chromium]="renders the HTML report headless in the tests"
 )
 order=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools
-       libopenblas-dev libyaml-dev libcriterion-dev python3-h5py)
+       libopenblas-dev libyaml-dev libcriterion-dev python3-h5py python3-pandas chromium)
 if [[ "${1:-}" == "--peers" ]]; then
   why[python3-optuna]="the peer (Optuna) for benchmarks and the pruner oracle"
   why[python3-torch]="the peer (PyTorch) for the heart benchmark"
   why[python3-sklearn]="the peer's train/test split"
-  why[python3-pandas]="the peer's data loading"
-  order+=(python3-optuna python3-torch python3-sklearn python3-pandas)
+  order+=(python3-optuna python3-torch python3-sklearn)
 fi
 
 missing=()
