@@ -27,6 +27,10 @@ double hpo_tpe_ppf_impl(double q, double a, double b);
 /* log-density at x of N(mu, sigma) truncated to [lo, hi]. */
 double hpo_tpe_truncnorm_logpdf_impl(double x, double mu, double sigma, double lo, double hi);
 
+/* exp(y) for -708 <= y <= 0, table + polynomial, a few ulp: the estimator's
+ * log-sum-exp uses it for every kernel term. */
+double hpo_tpe_exp_impl(double y);
+
 /* n_below = min(ceil(0.1 n), 25). */
 size_t hpo_tpe_gamma_impl(size_t n);
 /* Optuna's default_weights(m) into w (m): ones if m < 25, else a ramp from

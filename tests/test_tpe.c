@@ -652,3 +652,93 @@ Test(tpe_sampler, out_of_memory_leaves_no_leak)
     }
     hpo_history_clear(&h);
 }
+
+Test(tpe_truncnorm, fast_exp_is_exp_to_a_few_ulp)
+{
+    /* the log-sum-exp's exp over its whole range [-708, 0], and exactly 1 at 0 */
+    cr_assert_eq(hpo_tpe_exp_impl(0.0), 1.0);
+    double worst = 0;
+    for (int i = 0; i <= 200000; i++) {
+        double y = -708.0 * i / 200000.0 - 1e-7 * (i % 7);
+        if (y < -708) y = -708;
+        double e = exp(y), f = hpo_tpe_exp_impl(y);
+        double rel = fabs(f - e) / e;
+        if (rel > worst) worst = rel;
+    }
+    cr_assert_lt(worst, 5e-16, "worst relative error %g", worst);
+}
+
+/* The sampler folds finished trials in once and keeps columns; a state that
+ * watched the history grow (trials finishing out of order, some failing or
+ * pruned, others still RUNNING as liars) must suggest exactly what a fresh
+ * state suggests for the same history. A filtered view (hyperband's bracket)
+ * must suggest what a whole history of the same trials does. */
+Test(tpe_sampler, incremental_state_matches_a_fresh_one)
+{
+    hpo_history h = {.direction = HPO_MINIMIZE};
+    hpo_dist dx, dy;
+    cr_assert_eq(hpo_dist_float(&dx, "x", -5, 5, 0, 0, NULL), HPO_OK);
+    cr_assert_eq(hpo_dist_int(&dy, "y", 0, 10, 1, 0, NULL), HPO_OK);
+    hpo_rng g;
+    hpo_rng_seed(&g, 3);
+    hpo_trial_rec *tr[80];
+    for (int i = 0; i < 80; i++) {
+        tr[i] = add_trial(&h, HPO_RUNNING, NAN);
+        hpo_pval vx = {.f = -5 + 10 * hpo_rng_uniform(&g)}, vy = {.i = (int64_t)(11 * hpo_rng_uniform(&g))};
+        cr_assert_eq(hpo_rec_add_param(tr[i], "x", &dx, vx), HPO_OK);
+        if (i % 3) cr_assert_eq(hpo_rec_add_param(tr[i], "y", &dy, vy), HPO_OK);
+    }
+    hpo_trial_rec *me = add_trial(&h, HPO_RUNNING, NAN);
+    void *inc = make_tpe(1, 0, 0);
+    for (int k = 0; k < 76; k++) {
+        int i = (k * 37) % 80;                        /* out of order */
+        hpo_trial_rec *r = tr[i];
+        double x = r->params[0].v.f;
+        if (i % 11 == 5) r->state = HPO_FAIL;
+        else if (i % 7 == 3) { r->state = HPO_PRUNED; add_report(r, i % 4, x * x); }
+        else { r->state = HPO_COMPLETE; r->value = (x - 1) * (x - 1); }
+        if (k < 12 || k % 5) continue;
+        for (int p = 0; p < 2; p++) {
+            const char *name = p ? "y" : "x";
+            const hpo_dist *d = p ? &dy : &dx;
+            void *fresh = make_tpe(1, 0, 0);
+            hpo_rng a, b;
+            hpo_rng_seed(&a, (uint64_t)k);
+            b = a;
+            hpo_pval va, vb;
+            cr_assert_eq(hpo_sampler_tpe.sample(inc, &h, me, name, d, &a, &va), HPO_OK);
+            cr_assert_eq(hpo_sampler_tpe.sample(fresh, &h, me, name, d, &b, &vb), HPO_OK);
+            cr_assert_eq(memcmp(&va, &vb, sizeof va), 0, "after %d finished, %s", k, name);
+            hpo_sampler_tpe.destroy(fresh);
+        }
+    }
+    /* a view: the even trials and me, against the same trials renumbered */
+    hpo_history v = {.direction = HPO_MINIMIZE}, w = {.direction = HPO_MINIMIZE};
+    v.trials = malloc(81 * sizeof *v.trials);
+    cr_assert_not_null(v.trials);
+    v.cap = 81;
+    for (size_t i = 0; i < h.n; i += 2) v.trials[v.n++] = h.trials[i];
+    v.trials[v.n++] = me;
+    for (size_t i = 0; i < v.n; i++) {
+        const hpo_trial_rec *s = v.trials[i];
+        hpo_trial_rec *c = add_trial(&w, s->state, s->value);
+        for (size_t q = 0; q < s->n_params; q++)
+            cr_assert_eq(hpo_rec_add_param(c, s->params[q].name, &s->params[q].dist, s->params[q].v), HPO_OK);
+        for (size_t q = 0; q < s->n_inter; q++) add_report(c, s->steps[q], s->inter[q]);
+    }
+    void *fresh = make_tpe(1, 0, 0);
+    hpo_rng a, b;
+    hpo_rng_seed(&a, 99);
+    b = a;
+    hpo_pval va, vb;
+    cr_assert_eq(hpo_sampler_tpe.sample(inc, &v, me, "x", &dx, &a, &va), HPO_OK);
+    cr_assert_eq(hpo_sampler_tpe.sample(fresh, &w, w.trials[w.n - 1], "x", &dx, &b, &vb), HPO_OK);
+    cr_assert_eq(va.f, vb.f);
+    hpo_sampler_tpe.destroy(fresh);
+    hpo_sampler_tpe.destroy(inc);
+    free(v.trials);
+    hpo_history_clear(&w);
+    hpo_history_clear(&h);
+    hpo_dist_clear(&dx);
+    hpo_dist_clear(&dy);
+}
