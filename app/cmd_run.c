@@ -124,7 +124,8 @@ static hpo_data_opts data_opts(const hpo_config *c)
     return o;
 }
 
-static hpo_status configure(hpo_study *s, const hpo_config *c, const char *sampler_override)
+static hpo_status configure(hpo_study *s, const hpo_config *c, const char *sampler_override,
+                            const hpo_grid_axis *grid, size_t n_grid)
 {
     HPO_TRY(hpo_study_set_name(s, c->study.name));
     HPO_TRY(hpo_study_set_direction(s, c->study.direction));
@@ -137,6 +138,8 @@ static hpo_status configure(hpo_study *s, const hpo_config *c, const char *sampl
     so.group = c->sampler.group;
     so.constant_liar = c->sampler.constant_liar;
     so.prior_weight = c->sampler.prior_weight;
+    so.grid = grid;
+    so.n_grid = n_grid;
     HPO_TRY(hpo_study_set_sampler_opts(s, &so));
     hpo_pruner_opts po;
     hpo_pruner_opts_default(&po, c->pruner.type);
@@ -242,71 +245,160 @@ static int file_exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
+/* The grid sampler over the train: section: one axis per parameter a trial
+ * may ask for (per_layer ones for every possible layer), holding every
+ * point of its distribution. A trial that does not ask for an axis (a
+ * deeper layer) simply ignores it, as with Optuna's GridSampler. */
+typedef struct grid_axes { size_t n; hpo_grid_axis *ax; char **names; hpo_choice **vals; } grid_axes;
+
+static void grid_axes_free(grid_axes *g)
+{
+    for (size_t i = 0; i < g->n; i++) { hpo_free(g->names[i]); hpo_free(g->vals[i]); }
+    hpo_free(g->ax); hpo_free(g->names); hpo_free(g->vals);
+    memset(g, 0, sizeof *g);
+}
+
+static hpo_status grid_axis_add(grid_axes *g, const char *name, const hpo_dist *d, const char *file, int line)
+{
+    uint64_t k = d->kind == HPO_DIST_INT ? hpo_dist_int_kmax(d) : d->kind == HPO_DIST_FLOAT ? hpo_dist_float_kmax(d)
+                                                                                           : d->n_choices - 1;
+    HPO_CHECK(k < 100000, HPO_EINVAL, "%s:%d: '%s' has %llu grid points; at most 100000 per parameter "
+              "(give it a step or a categorical list)", file, line, name, (unsigned long long)k + 1);
+    hpo_grid_axis *ax = hpo_realloc(g->ax, (g->n + 1) * sizeof *ax);
+    if (ax) g->ax = ax;
+    char **nm = hpo_realloc(g->names, (g->n + 1) * sizeof *nm);
+    if (nm) g->names = nm;
+    hpo_choice **vl = hpo_realloc(g->vals, (g->n + 1) * sizeof *vl);
+    if (vl) g->vals = vl;
+    HPO_CHECK(ax && nm && vl, HPO_ENOMEM, "out of memory for the grid");
+    hpo_choice *v = hpo_calloc(k + 1, sizeof *v);
+    char *n = hpo_strdup(name);
+    if (!v || !n) { hpo_free(v); hpo_free(n); HPO_FAIL(HPO_ENOMEM, "out of memory for the grid"); }
+    for (uint64_t i = 0; i <= k; i++) {
+        if (d->kind == HPO_DIST_INT) v[i] = HPO_INT((int64_t)((uint64_t)d->ilo + i * (uint64_t)d->istep));
+        else if (d->kind == HPO_DIST_FLOAT) v[i] = HPO_FLOAT(fmin(d->flo + (double)i * d->fstep, d->fhi));
+        else v[i] = d->choices[i];
+    }
+    g->names[g->n] = n;
+    g->vals[g->n] = v;
+    g->ax[g->n] = (hpo_grid_axis){.name = n, .n = (size_t)k + 1, .values = v};
+    g->n++;
+    return HPO_OK;
+}
+
+static hpo_status grid_axes_build(const hpo_config *cfg, grid_axes *g)
+{
+    const hpo_param_spec *layers = hpo_config_train(cfg, "n_layers");
+    int64_t max_layers = 1;
+    if (layers && !layers->is_dist && layers->fixed.type == HPO_CHOICE_INT) max_layers = layers->fixed.v.i;
+    if (layers && layers->is_dist && layers->dist.kind == HPO_DIST_INT) max_layers = layers->dist.ihi;
+    const char *file = cfg->path ? cfg->path : "study file";
+    for (size_t i = 0; i < cfg->n_train; i++) {
+        const hpo_param_spec *p = &cfg->train[i];
+        if (!p->is_dist) continue;
+        HPO_CHECK(!(p->dist.kind == HPO_DIST_FLOAT && p->dist.fstep <= 0), HPO_EINVAL,
+                  "%s:%d: the grid sampler needs train.%s to have a step (a float range has endless "
+                  "points), e.g. {float: [lo, hi], step: q}, or a categorical list", file, p->line, p->key);
+        if (!p->per_layer) { HPO_TRY(grid_axis_add(g, p->name, &p->dist, file, p->line)); continue; }
+        for (int64_t l = 0; l < max_layers; l++) {
+            char n[300];
+            snprintf(n, sizeof n, "%s_l%lld", p->name, (long long)l);
+            HPO_TRY(grid_axis_add(g, n, &p->dist, file, p->line));
+        }
+    }
+    return HPO_OK;
+}
+
 /* Rank 0's part of the set-up: the study, its storage, the budget. On a
- * failure *what names the file involved. */
+ * failure *what names the file involved.
+ *
+ * On resume the checkpoint's own settings win where the study file is
+ * silent: its seed, its sampler (unless --sampler switches it) and its total
+ * budget (unless --trials or --more change it, which is then recorded). A
+ * study file that names another direction, sampler or pruner is refused; one
+ * that differs otherwise (epochs, data, ...) gets a warning. */
 static hpo_status setup_study(const run_args *a, hpo_config *cfg, hpo_ckpt **ckp, const hpo_ckpt_meta *meta,
                               hpo_study **out, int64_t *budget, char *what, size_t nwhat)
 {
     hpo_study *s = NULL;
-    hpo_status st;
-    HPO_TRY(hpo_study_create(&s));
-    HPO_TRY_GOTO(configure(s, cfg, a->sampler), fail);
-    HPO_TRY_GOTO(hpo_study_set_log(s, a->quiet ? NULL : stdout), fail);
+    hpo_status st = HPO_OK;
+    hpo_ckpt_meta m;
+    memset(&m, 0, sizeof m);
     const char *storage = a->resume_path ? a->resume_path : a->storage ? a->storage : cfg->study.storage;
     int resuming = a->resume_path || (a->resume && storage && file_exists(storage));
-    if (a->resume && !storage)
-        HPO_CHECK_GOTO(0, fail, HPO_EINVAL, "--resume needs a storage file: give --storage FILE.h5 or study.storage");
-    size_t have = 0, interrupted = 0;
+    HPO_CHECK(!a->resume || storage, HPO_EINVAL, "--resume needs a storage file: give --storage FILE.h5 or study.storage");
     if (storage) snprintf(what, nwhat, "%s", storage);
+    const char *sampler = a->sampler;
+    int64_t total = cfg->study.trials;            /* with --trials already applied */
+    size_t have = 0, interrupted = 0;
+    HPO_TRY(hpo_study_create(&s));
     if (resuming) {
-        hpo_ckpt_meta m;
-        memset(&m, 0, sizeof m);
         if (!*ckp) {
             HPO_TRY_GOTO(hpo_ckpt_open(storage, ckp), fail);
             HPO_TRY_GOTO(hpo_ckpt_read_meta(*ckp, &m), fail);
             meta = &m;
         }
-        if (meta->direction != cfg->study.direction) {
-            st = hpo_error_raise(HPO_EINVAL, __FILE__, __LINE__, __func__,
-                                 "the study in %s is to %s, the study file says %s", storage,
-                                 meta->direction == HPO_MAXIMIZE ? "maximize" : "minimize",
-                                 cfg->study.direction == HPO_MAXIMIZE ? "maximize" : "minimize");
-            hpo_ckpt_meta_clear(&m);
-            goto fail;
+        const char *dir_f = meta->direction == HPO_MAXIMIZE ? "maximize" : "minimize";
+        const char *dir_c = cfg->study.direction == HPO_MAXIMIZE ? "maximize" : "minimize";
+        HPO_CHECK_GOTO(meta->direction == cfg->study.direction, fail, HPO_EINVAL,
+                       "the study in %s is to %s, the study file says %s", storage, dir_f, dir_c);
+        if (!sampler) {
+            HPO_CHECK_GOTO(a->resume_path || strcmp(cfg->sampler.type, meta->sampler) == 0, fail, HPO_EINVAL,
+                           "the study in %s ran with sampler %s, the study file says %s "
+                           "(pass --sampler %s to switch, or start a new storage)",
+                           storage, meta->sampler, cfg->sampler.type, cfg->sampler.type);
+            sampler = meta->sampler;
         }
-        /* The stored seed, so trial seeds and the sampler continue. */
-        st = hpo_study_set_seed(s, meta->seed);
-        hpo_ckpt_meta_clear(&m);
-        HPO_TRY_GOTO(st, fail);
-        HPO_TRY_GOTO(hpo_study_setup(s), fail);
+        HPO_CHECK_GOTO(strcmp(cfg->pruner.type, meta->pruner) == 0, fail, HPO_EINVAL,
+                       "the study in %s ran with pruner %s, the study file says %s (start a new storage to change it)",
+                       storage, meta->pruner, cfg->pruner.type);
+        if (!a->resume_path && meta->study_file && cfg->text && strcmp(meta->study_file, cfg->text) != 0)
+            fprintf(stderr, "mpihpo: warning: %s differs from the study file stored in %s; its trials so far "
+                    "ran with the stored one, the next ones use yours\n", cfg->path ? cfg->path : "the study file", storage);
+        if (a->trials <= 0 && meta->trials > 0) total = meta->trials;
+    }
+    grid_axes grid = {0};
+    if (strcmp(sampler ? sampler : cfg->sampler.type, "grid") == 0) HPO_TRY_GOTO(grid_axes_build(cfg, &grid), fail);
+    st = configure(s, cfg, sampler, grid.ax, grid.n);
+    if (st == HPO_OK && resuming) st = hpo_study_set_seed(s, meta->seed);   /* trial seeds and the sampler continue */
+    if (st == HPO_OK) st = hpo_study_setup(s);      /* the grid sampler copies the axes here */
+    grid_axes_free(&grid);
+    HPO_TRY_GOTO(st, fail);
+    HPO_TRY_GOTO(hpo_study_set_log(s, a->quiet ? NULL : stdout), fail);
+    if (resuming) {
         HPO_TRY_GOTO(adopt_stored(s, *ckp, cfg, a->retry, &have, &interrupted), fail);
+        if (a->more >= 0) total = (int64_t)have + a->more;
+        if (total != meta->trials) HPO_TRY_GOTO(hpo_ckpt_set_trials(*ckp, total), fail);
     } else {
-        HPO_TRY_GOTO(hpo_study_setup(s), fail);
         if (storage) {
             int seeded;
-            hpo_ckpt_meta m = {
+            hpo_ckpt_meta nm = {
                 .name = cfg->study.name, .direction = cfg->study.direction,
                 .sampler = hpo_study_sampler_type(s), .pruner = hpo_study_pruner_type(s),
                 .seed = hpo_study_seed(s, &seeded), .study_file = cfg->text ? cfg->text : "",
-                .study_path = cfg->path ? cfg->path : "",
+                .study_path = cfg->path ? cfg->path : "", .trials = total,
             };
-            m.seeded = seeded;
-            HPO_TRY_GOTO(hpo_ckpt_create(storage, &m, ckp), fail);
+            nm.seeded = seeded;
+            HPO_TRY_GOTO(hpo_ckpt_create(storage, &nm, ckp), fail);
         }
     }
     if (*ckp) {
         HPO_TRY_GOTO(hpo_study_set_hooks(s, store_started, store_finished, *ckp), fail);
         HPO_TRY_GOTO(hpo_study_set_first_report_hook(s, store_started), fail);
     }
-    *budget = a->more >= 0 ? a->more : cfg->study.trials - (int64_t)have;
+    *budget = total - (int64_t)have;
+    cfg->study.trials = total;
     if (resuming && !a->quiet)
-        printf("Resuming study '%s' from %s: %zu trials stored (%zu were interrupted and are now FAIL%s); %" PRId64 " more to run\n",
+        printf("Resuming study '%s' from %s: %zu trials stored (%zu were interrupted and are now FAIL%s); "
+               "%" PRId64 " more to run, %" PRId64 " in all\n",
                cfg->study.name, storage, have, interrupted,
-               a->retry && interrupted ? ", queued again" : "", *budget > 0 ? *budget : 0);
+               a->retry && interrupted ? ", queued again" : "", *budget > 0 ? *budget : 0, total);
     fflush(stdout);
+    hpo_ckpt_meta_clear(&m);
     *out = s;
     return HPO_OK;
 fail:
+    hpo_ckpt_meta_clear(&m);
     hpo_study_destroy(&s);
     return st;
 }
@@ -408,6 +500,14 @@ static int run_main(run_args *a)
         if (a->seed >= 0) { cfg->study.has_seed = 1; cfg->study.seed = (uint64_t)a->seed; }
         if (a->timeout >= 0) cfg->study.timeout = a->timeout;
         if (rank == 0) st = setup_study(a, cfg, &ck, &meta, &study, &budget, what, sizeof what);
+    }
+    /* Mistakes the study file's syntax cannot show, before anything runs;
+     * rank 0 also repeats the config's warnings (high shrunk to a step). */
+    if (st == HPO_OK) {
+        st = hpo_mlp_objective_check(cfg, a->sampler ? a->sampler : cfg->sampler.type);
+        if (st == HPO_OK && rank == 0)
+            for (size_t i = 0; i < cfg->n_train; i++)
+                if (cfg->train[i].warning) fprintf(stderr, "mpihpo: warning: %s\n", cfg->train[i].warning);
     }
     /* 3. The data, on every rank. */
     if (st == HPO_OK) {

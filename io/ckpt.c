@@ -713,6 +713,7 @@ static hpo_status write_meta(hpo_ckpt *ck, const hpo_ckpt_meta *m)
     HPO_TRY(attr_str(ck, r, "pruner", m->pruner));
     ATTR_NUM(ck, r, "seed", H5T_NATIVE_UINT64, m->seed);
     ATTR_NUM(ck, r, "seeded", H5T_NATIVE_INT8, seeded);
+    ATTR_NUM(ck, r, "trials", H5T_NATIVE_INT64, m->trials);
     HPO_TRY(attr_str(ck, r, "study_file", m->study_file));
     HPO_TRY(attr_str(ck, r, "study_path", m->study_path));
     ATTR_NUM(ck, r, "created", H5T_NATIVE_DOUBLE, t);
@@ -1271,6 +1272,8 @@ hpo_status hpo_ckpt_read_meta(hpo_ckpt *ck, hpo_ckpt_meta *meta)
     if (st == HPO_OK) st = attr_get(ck->path, ck->f, "/", "created", H5T_NATIVE_DOUBLE, &m.created);
     if (st == HPO_OK) st = attr_get(ck->path, ck->f, "/", "updated", H5T_NATIVE_DOUBLE, &m.updated);
     if (st == HPO_OK) st = attr_get(ck->path, ck->f, "/", "holder_pid", H5T_NATIVE_INT64, &m.holder_pid);
+    if (st == HPO_OK && H5Aexists(ck->f, "trials") > 0)     /* optional: files before it lack it */
+        st = attr_get(ck->path, ck->f, "/", "trials", H5T_NATIVE_INT64, &m.trials);
     if (st == HPO_OK && strcmp(dir, "minimize") && strcmp(dir, "maximize"))
         st = hpo_error_raise(HPO_EFORMAT, __FILE__, __LINE__, __func__,
                              "%s: attribute 'direction' is '%s' (expected minimize or maximize)", ck->path, dir);
@@ -1285,6 +1288,15 @@ hpo_status hpo_ckpt_read_meta(hpo_ckpt *ck, hpo_ckpt_meta *meta)
     m.name = s[0]; m.sampler = s[1]; m.pruner = s[2]; m.study_file = s[3]; m.study_path = s[4];
     m.creator = s[5]; m.holder_host = s[6];
     *meta = m;
+    return HPO_OK;
+}
+
+hpo_status hpo_ckpt_set_trials(hpo_ckpt *ck, int64_t trials)
+{
+    HPO_CHECK(ck, HPO_EINVAL, "hpo_ckpt_set_trials: argument 1 (ck) is NULL");
+    h5_quiet();
+    ATTR_NUM(ck, ck->f, "trials", H5T_NATIVE_INT64, trials);
+    HPO_CHECK(H5Fflush(ck->f, H5F_SCOPE_LOCAL) >= 0, HPO_EIO, "%s: flush failed", ck->path);
     return HPO_OK;
 }
 

@@ -37,6 +37,7 @@ typedef struct hpo_ckpt_meta {
     int           seeded;        /* 1: the user set it */
     const char   *study_file;    /* the study file's whole text ("" for a C objective) */
     const char   *study_path;    /* where it was read from (data.path is relative to it) */
+    int64_t       trials;        /* the study's total budget as run (with --trials); 0: not stored */
     /* read only (set by create/open, returned by read_meta): */
     int32_t       format_version;
     const char   *creator;       /* "mpihpo 0.1.0" */
@@ -118,6 +119,9 @@ void hpo_ckpt_get_stats(const hpo_ckpt *ck, hpo_ckpt_stats *st);
 void hpo_ckpt_test_fail_write_at(long n);
 
 /* Close: flush, clear the holder, remove FILE.lock. Accepts NULL; sets *ck NULL. */
+/* Record a new total budget (resume --trials N, --more N); flushed. */
+hpo_status hpo_ckpt_set_trials(hpo_ckpt *ck, int64_t trials);
+
 void hpo_ckpt_close(hpo_ckpt **ck);
 
 #endif

@@ -1178,8 +1178,35 @@ static hpo_status yaml_failure(const ctx *c, const yaml_parser_t *ps, const char
 }
 
 /* Parse text (owned: moved into the config, freed on failure). */
+/* A study file is small; a hostile one nested thousands of levels deep
+ * makes libyaml's loader take quadratic time. Refuse deep flow nesting
+ * ([ and {) before loading. Quotes and comments are skipped roughly, which
+ * can only make the count larger, never hide nesting. */
+#define MAX_NESTING 64
+static int nesting_line(const char *text, size_t len)
+{
+    int depth = 0, line = 1;
+    char q = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (ch == '\n') { line++; q = 0; continue; }   /* quotes and comments end with the line */
+        if (q) { if (ch == q && q != '#') q = 0; continue; }
+        if (ch == '"' || ch == '\'') { q = ch; continue; }
+        if (ch == '#') { q = '#'; continue; }
+        if (ch == '[' || ch == '{') { if (++depth > MAX_NESTING) return line; }
+        else if ((ch == ']' || ch == '}') && depth > 0) depth--;
+    }
+    return 0;
+}
+
 static hpo_status load_owned(char *text, size_t len, const char *name, hpo_config **out)
 {
+    int deep = nesting_line(text, len);
+    if (deep) {
+        hpo_free(text);
+        HPO_FAIL(HPO_ESYNTAX, "%s:%d: nested deeper than %d levels of [ ] or { }; a study file is "
+                 "a few flat sections", name ? name : "<string>", deep, MAX_NESTING);
+    }
     hpo_status st = HPO_OK;
     yaml_parser_t ps;
     yaml_document_t doc, extra;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
 #include "mlp.h"
 #include "rng.h"
 #include "space.h"
@@ -168,4 +169,71 @@ done:
     hpo_optim_destroy(&opt);
     hpo_mlp_destroy(&m);
     return result;
+}
+
+/* ---- checks before the study starts -------------------------------------- */
+
+#define MAX_UNITS (INT64_C(1) << 20)
+#define MAX_BATCH (INT64_C(1) << 20)
+#define MAX_EPOCHS INT64_C(10000000)
+
+/* The largest integer a spec can produce; 0 if it has no integer values. */
+static int64_t max_int(const hpo_param_spec *p)
+{
+    int64_t m = 0, v;
+    if (!p->is_dist) return as_int(p->fixed, &v) ? v : 0;
+    if (p->dist.kind == HPO_DIST_INT) return p->dist.ihi;
+    if (p->dist.kind == HPO_DIST_FLOAT) return p->dist.fhi >= 9e18 ? INT64_MAX : (int64_t)p->dist.fhi;
+    for (size_t i = 0; i < p->dist.n_choices; i++)
+        if (as_int(p->dist.choices[i], &v) && v > m) m = v;
+    return m;
+}
+
+hpo_status hpo_mlp_objective_check(const hpo_config *cfg, const char *sampler)
+{
+    const hpo_param_spec *layers = hpo_config_train(cfg, "n_layers");
+    int64_t max_layers = layers ? max_int(layers) : 1;
+    static const struct { const char *key; int64_t max; } limits[] = {
+        {"n_units", MAX_UNITS}, {"batch_size", MAX_BATCH}, {"epochs", MAX_EPOCHS}, {"n_layers", MAX_LAYERS},
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        const hpo_param_spec *p = hpo_config_train(cfg, limits[i].key);
+        if (!p) continue;
+        int64_t m = max_int(p);
+        HPO_CHECK(m <= limits[i].max, HPO_EINVAL,
+                  "%s:%d: train.%s can be %lld; at most %lld is supported",
+                  cfg->path ? cfg->path : "study file", p->line, limits[i].key, (long long)m,
+                  (long long)limits[i].max);
+    }
+    /* Every name a trial may suggest, once. */
+    for (size_t i = 0; i < cfg->n_train; i++) {
+        const hpo_param_spec *a = &cfg->train[i];
+        if (!a->is_dist) continue;
+        int64_t na = a->per_layer ? max_layers : 1;
+        for (int64_t la = 0; la < na; la++) {
+            char an[300];
+            if (a->per_layer) snprintf(an, sizeof an, "%s_l%lld", a->name, (long long)la);
+            else snprintf(an, sizeof an, "%s", a->name);
+            for (size_t j = i + 1; j < cfg->n_train; j++) {
+                const hpo_param_spec *b = &cfg->train[j];
+                if (!b->is_dist) continue;
+                int64_t nb = b->per_layer ? max_layers : 1;
+                for (int64_t lb = 0; lb < nb; lb++) {
+                    char bn[300];
+                    if (b->per_layer) snprintf(bn, sizeof bn, "%s_l%lld", b->name, (long long)lb);
+                    else snprintf(bn, sizeof bn, "%s", b->name);
+                    HPO_CHECK(strcmp(an, bn) != 0, HPO_EINVAL,
+                              "%s: train.%s (line %d) and train.%s (line %d) both name a parameter '%s'; "
+                              "give one of them another `name:`", cfg->path ? cfg->path : "study file",
+                              a->key, a->line, b->key, b->line, an);
+                }
+            }
+        }
+        if (sampler && strcmp(sampler, "grid") == 0)
+            HPO_CHECK(!(a->dist.kind == HPO_DIST_FLOAT && a->dist.fstep <= 0), HPO_EINVAL,
+                      "%s:%d: the grid sampler needs train.%s to have a step (a float range has "
+                      "endless points), e.g. {float: [lo, hi], step: q}, or use a categorical list",
+                      cfg->path ? cfg->path : "study file", a->line, a->key);
+    }
+    return HPO_OK;
 }

@@ -41,6 +41,26 @@ grep -q '^Trial 4 finished' "$tmp/o" && grep -q '^Trial 5 finished' "$tmp/o" && 
 [ "$(run run "$tmp/s.yaml" --storage "$tmp/s.h5" --resume --trials 8)" = 0 ] && ok || bad "run --resume --trials 8 failed"
 expect_in "finished: 8 trials" "$tmp/o"
 
+# 2b. What run was given on its command line survives a resume: the total
+#     budget (--trials) and the sampler (--sampler).
+[ "$(run run "$tmp/s.yaml" --storage "$tmp/b.h5" --trials 2 --sampler random)" = 0 ] && ok || bad "run --trials 2 failed"
+[ "$(run resume "$tmp/b.h5")" = 0 ] && ok || bad "resume of a 2-trial study failed"
+expect_in "The study already has 2 trials, its whole budget of 2; nothing to run" "$tmp/o"
+[ "$(run resume "$tmp/b.h5" --more 1)" = 0 ] && ok || bad "resume --more 1 failed"
+expect_in "sampler random" "$tmp/o"
+expect_in "1 more to run, 3 in all" "$tmp/o"
+[ "$(run resume "$tmp/b.h5")" = 0 ] && ok || bad "resume after --more failed"
+expect_in "its whole budget of 3" "$tmp/o"
+[ "$(run run "$tmp/s.yaml" --storage "$tmp/b.h5" --resume --more 1)" = 1 ] && ok || bad "a sampler switch without --sampler was accepted"
+expect_in "ran with sampler random, the study file says tpe" "$tmp/e"
+[ "$(run run "$tmp/s.yaml" --storage "$tmp/b.h5" --resume --more 1 --sampler tpe)" = 0 ] && ok || bad "--sampler tpe did not switch"
+sed 's/^study: *{/pruner: {type: median}\nstudy: {/' "$tmp/s.yaml" > "$tmp/pr.yaml"
+[ "$(run run "$tmp/pr.yaml" --storage "$tmp/b.h5" --resume --more 1 --sampler tpe)" = 1 ] && ok || bad "a changed pruner was accepted"
+expect_in "ran with pruner none, the study file says median" "$tmp/e"
+sed 's/epochs: 3/epochs: 2/' "$tmp/s.yaml" > "$tmp/ep.yaml"
+[ "$(run run "$tmp/ep.yaml" --storage "$tmp/b.h5" --resume --more 1 --sampler tpe)" = 0 ] && ok || bad "a changed epoch count was refused"
+expect_in "differs from the study file stored in" "$tmp/e"
+
 # 3. A study file that contradicts the checkpoint is refused, naming what differs.
 sed 's/direction: maximize/direction: minimize/' "$tmp/s.yaml" > "$tmp/min.yaml"
 [ "$(run run "$tmp/min.yaml" --storage "$tmp/s.h5" --resume)" = 1 ] && ok || bad "a changed direction was accepted"

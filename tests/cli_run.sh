@@ -72,5 +72,23 @@ check_err 1 "HeartDisease" run "$tmp/notarget.yaml"
 sed 's/\[1.0e-3, 1.0e-1\], log: true/[0.0, 1.0e-1], log: true/' "$tmp/small.yaml" > "$tmp/badlog.yaml"
 check_err 1 "learning_rate" run "$tmp/badlog.yaml"
 
+# 5. Mistakes only the whole train: section shows fail before any trial
+#    (found by a newcomer test): a name clash, a grid over a float range,
+#    impossible sizes; a shrunk step range is warned about.
+sed 's/  n_layers: {int: \[1, 2\]}/  n_layers: {int: [1, 2], name: n_units_l1}/' "$tmp/small.yaml" > "$tmp/clash.yaml"
+check_err 1 "both name a parameter 'n_units_l1'" run "$tmp/clash.yaml"
+grep -q '^Trial' "$tmp/o" && bad "a trial ran before the clash was reported" || ok
+check_err 1 "the grid sampler needs train.learning_rate to have a step" run "$tmp/small.yaml" --sampler grid
+sed 's/  n_units: {int: \[4, 16\], per_layer: true}/  n_units: 2000000000/' "$tmp/small.yaml" > "$tmp/huge.yaml"
+check_err 1 "train.n_units can be 2000000000; at most 1048576" run "$tmp/huge.yaml"
+sed 's/  learning_rate: {float: \[1.0e-3, 1.0e-1\], log: true}/  learning_rate: {float: [0.01, 0.1], step: 0.04}/;
+     s/  n_units: {int: \[4, 16\], per_layer: true}/  n_units: {int: [4, 10], step: 4, per_layer: true}/' "$tmp/small.yaml" > "$tmp/grid.yaml"
+"$bin" run "$tmp/grid.yaml" --sampler grid --trials 500 > "$tmp/o" 2> "$tmp/e" && ok || { bad "grid run failed"; cat "$tmp/e"; }
+expect_in "high 10 is replaced by 8" "$tmp/e"
+expect_in "high 0.1 is replaced by 0.09" "$tmp/e"
+# lr {0.01, 0.05, 0.09} x optimizer 3 x n_layers 2 x n_units_l0 2 x n_units_l1 2 = 72 points
+expect_in "The study stops: the grid of 72 points is used up." "$tmp/o"
+expect_in "finished: 72 trials" "$tmp/o"
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

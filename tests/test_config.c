@@ -581,3 +581,26 @@ Test(config_oom, categorical_and_warning)
              "train: {epochs: 3, n_units: {int: [2, 9], step: 3}, optimizer: {categorical: [adam, sgd]}}\n",
              NULL, 0);
 }
+
+/* A hostile file nested 100,000 levels deep made libyaml's loader take
+ * minutes (found by a newcomer test); it is refused before loading. */
+Test(config, deep_nesting_is_refused_quickly)
+{
+    size_t n = 100000;
+    char *t = malloc(2 * n + 16);
+    strcpy(t, "study: ");
+    size_t k = strlen(t);
+    for (size_t i = 0; i < n; i++) t[k++] = '[';
+    for (size_t i = 0; i < n; i++) t[k++] = ']';
+    t[k] = '\0';
+    hpo_config *c = NULL;
+    cr_assert_eq(hpo_config_load_string(t, "deep.yaml", &c), HPO_ESYNTAX);
+    cr_assert(strstr(hpo_error_message(), "deep.yaml:1: nested deeper than 64"), "%s", hpo_error_message());
+    cr_assert_null(c);
+    free(t);
+    /* 64 levels in a quoted string or a comment are fine */
+    const char *ok = "study: {direction: maximize, name: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['}  # [[[[\n"
+                     "data: {path: x.csv, target: y}\ntrain: {epochs: 1, n_units: 4}\n";
+    cr_assert_eq(hpo_config_load_string(ok, "ok.yaml", &c), HPO_OK, "%s", hpo_error_message());
+    hpo_config_destroy(&c);
+}
