@@ -425,11 +425,16 @@ static hpo_status study_text(const run_args *a, hpo_ckpt **ck, hpo_ckpt_meta *me
     return HPO_OK;
 }
 
-/* SIGTERM (Slurm's time limit, scancel, mpirun), SIGINT (Ctrl-C) and SIGUSR1
- * (sbatch --signal=USR1@N) ask the study to stop cleanly; a second one of
- * the same kind ends the process at once. */
+/* SIGTERM (Slurm's time limit, scancel, mpirun), SIGINT (Ctrl-C), SIGUSR1
+ * (sbatch --signal=USR1@N) and SIGPIPE ask the study to stop cleanly; a
+ * second one ends the process at once. */
 static void on_stop_signal(int sig)
 {
+    if (sig == SIGPIPE) {                 /* later writes just fail (EPIPE) */
+        signal(SIGPIPE, SIG_IGN);
+        if (!hpo_stop_requested()) hpo_request_stop(sig);
+        return;
+    }
     if (hpo_stop_requested()) { signal(sig, SIG_DFL); raise(sig); return; }
     hpo_request_stop(sig);
 }
@@ -443,6 +448,9 @@ static void catch_stop_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    /* `mpihpo run ... | head`: the reader went away; stop as cleanly as on
+     * SIGTERM (the write that failed is only the log). */
+    sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* Send rank 0's status and, if OK, a string to every rank. */
@@ -635,12 +643,21 @@ static int parse_and_run(int argc, char **argv, int resume)
             if (end == optarg || *end || !(a.timeout >= 0) || isinf(a.timeout)) { fprintf(stderr, "%s: --timeout expects seconds >= 0, got '%s'\n", cmd, optarg); return EXIT_USAGE; }
             break;
         }
-        case 'o': a.storage = optarg; break;
+        case 'o':
+            if (!*optarg) { fprintf(stderr, "%s: --storage expects a file name (FILE.h5)\n", cmd); return EXIT_USAGE; }
+            a.storage = optarg;
+            break;
         case 'r': a.resume = 1; break;
         case 'R': a.retry = 1; break;
-        case 'S': a.sampler = optarg; break;
+        case 'S':
+            if (strcmp(optarg, "tpe") && strcmp(optarg, "random") && strcmp(optarg, "grid")) {
+                fprintf(stderr, "%s: --sampler expects tpe, random or grid, got '%s'\n", cmd, optarg);
+                return EXIT_USAGE;
+            }
+            a.sampler = optarg;
+            break;
         case 'B':
-            if (!parse_i64(optarg, 1, &a.blas)) { fprintf(stderr, "%s: --blas-threads expects an integer >= 1, got '%s'\n", cmd, optarg); return EXIT_USAGE; }
+            if (!parse_i64(optarg, 1, &a.blas) || a.blas > 1024) { fprintf(stderr, "%s: --blas-threads expects an integer in 1..1024, got '%s'\n", cmd, optarg); return EXIT_USAGE; }
             break;
         case 'q': a.quiet = 1; break;
         case 'C': hpo_config_print_keys(stdout); return EXIT_OK;

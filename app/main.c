@@ -36,6 +36,7 @@ int main(int argc, char **argv)
         if (argc > 2 && !strcmp(argv[2], "show")) return cmd_show(2, (char *[]){"show", "--help", NULL});
         if (argc > 2 && !strcmp(argv[2], "export")) return cmd_export(2, (char *[]){"export", "--help", NULL});
         if (argc > 2 && !strcmp(argv[2], "report")) return cmd_report(2, (char *[]){"report", "--help", NULL});
+        if (argc > 2) { fprintf(stderr, "mpihpo help: unknown command '%s'\n%s", argv[2], k_help); return EXIT_USAGE; }
         else fputs(k_help, stdout);
         return EXIT_OK;
     }

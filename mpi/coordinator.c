@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -192,7 +193,8 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
     long idle_ns = 0;
     int idle = 0;
     double t0 = mono(), last_progress = 0;
-    double stop_t = 0, grace = o->stop_grace_s > 0 ? o->stop_grace_s : 20.0;
+    double stop_t = 0, grace = o->stop_grace_s > 0 ? o->stop_grace_s : 20.0, last_parent_check = t0;
+    hpo_parent_watch();
     if (stuck) *stuck = 0;
     while (active > 0) {
         if (hpo_stop_requested() && !stop_t) {
@@ -235,6 +237,13 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
              * microseconds (a worker's next suggest): yield the core for a
              * short while first, then sleep longer and longer. */
             if (++idle < 64) { sched_yield(); continue; }
+            if (mono() - last_parent_check > 1.0) {
+                last_parent_check = mono();
+                if (!hpo_stop_requested() && hpo_parent_gone()) {
+                    fprintf(stderr, "mpihpo: the launcher (mpirun/srun) is gone; stopping the study\n");
+                    hpo_request_stop(SIGHUP);
+                }
+            }
             idle_ns = idle_ns ? (idle_ns < 1000000 ? idle_ns * 2 : 1000000) : 10000;
             nap(idle_ns);
             continue;

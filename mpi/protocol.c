@@ -2,6 +2,7 @@
 #include "protocol.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 
@@ -97,3 +98,7 @@ int hpo_msg_unpack_suggest(const char *buf, size_t len, int64_t *number, const c
     hpo_free(c);
     return ok;
 }
+
+static pid_t g_parent = -1;
+void hpo_parent_watch(void) { g_parent = getppid(); }
+int  hpo_parent_gone(void) { return g_parent > 0 && getppid() != g_parent; }

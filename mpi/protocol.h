@@ -29,6 +29,13 @@ enum hpo_tag {             /* sender -> receiver: payload; answer */
 
 const char *hpo_tag_name(int tag);
 
+/* Did the launcher (mpirun, orted, slurmstepd) that started this rank die?
+ * Ranks whose mpirun was killed -9 would otherwise go on alone: rank 0 then
+ * stops the study, a waiting worker leaves. hpo_parent_watch() records the
+ * parent at start; hpo_parent_gone() is cheap (getppid). */
+void hpo_parent_watch(void);
+int  hpo_parent_gone(void);
+
 #define HPO_MSG_TEXT 512   /* error texts and fail reasons are cut to this */
 
 typedef struct hpo_msg_trial {

@@ -41,6 +41,7 @@ static int recv_wait(void *buf, int count, MPI_Datatype type, int tag, MPI_Comm 
         rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS || done) return rc;
         if (spins < 64) { sched_yield(); continue; }
+        if ((spins & 1023) == 0 && hpo_parent_gone()) return MPI_ERR_OTHER;   /* nobody will answer */
         ns = ns ? (ns < 200000 ? 2 * ns : 200000) : 10000;
         struct timespec ts = {0, ns};
         nanosleep(&ts, NULL);
@@ -56,6 +57,7 @@ static int probe_wait(MPI_Comm comm, MPI_Status *ms)
         int rc = MPI_Iprobe(0, MPI_ANY_TAG, comm, &flag, ms);
         if (rc != MPI_SUCCESS || flag) return rc;
         if (spins < 64) { sched_yield(); continue; }
+        if ((spins & 1023) == 0 && hpo_parent_gone()) return MPI_ERR_OTHER;
         ns = ns ? (ns < 200000 ? 2 * ns : 200000) : 10000;
         struct timespec ts = {0, ns};
         nanosleep(&ts, NULL);
@@ -153,6 +155,7 @@ hpo_status hpo_mpi_work(MPI_Comm comm, hpo_objective f, void *ctx)
     memset(&w, 0, sizeof w);
     w.comm = comm;
     MPI_TRY(MPI_Comm_rank(comm, &w.rank));
+    hpo_parent_watch();
     hpo_status st = HPO_OK;
     for (;;) {
         int ask = hpo_stop_requested();      /* a signal here stops the whole study */
