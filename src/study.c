@@ -441,8 +441,10 @@ hpo_status hpo_study_trial_finish(hpo_study *s, hpo_trial_rec *rec, hpo_state st
         for (size_t i = s->hist.n; i-- > 0;)
             if (s->hist.trials[i] == rec) { update_best(s, i); break; }
     }
-    if (s->log) log_trial(s, rec, state);
+    /* On disk first, then the line: a trial the user saw finish is never
+     * lost to a crash between the two (found by the kill soak test). */
     if (s->on_finish) HPO_TRY(s->on_finish(s->hook_ctx, s, rec));
+    if (s->log) log_trial(s, rec, state);
     return HPO_OK;
 }
 
