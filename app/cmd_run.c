@@ -230,6 +230,7 @@ static hpo_status adopt_stored(hpo_study *s, hpo_ckpt *ck, const hpo_config *cfg
         recs[k] = NULL;
     }
     if (has_rng) hpo_study_set_rng(s, &rng);
+    HPO_TRY_GOTO(hpo_study_replay_pruner(s), fail);
     *n_trials = n;
     hpo_free(recs);
     return HPO_OK;

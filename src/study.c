@@ -260,6 +260,35 @@ hpo_status hpo_study_adopt_trial(hpo_study *s, hpo_trial_rec *rec)
     return HPO_OK;
 }
 
+hpo_status hpo_study_replay_pruner(hpo_study *s)
+{
+    HPO_TRY(hpo_study_setup(s));
+    if (strcmp(s->pruner->name, "successive_halving") != 0 && strcmp(s->pruner->name, "hyperband") != 0)
+        return HPO_OK;
+    size_t n = s->hist.n;
+    hpo_status st = HPO_OK;
+    for (size_t i = 0; i < n && st == HPO_OK; i++) {
+        hpo_trial_rec *r = s->hist.trials[i];
+        hpo_state state = r->state;
+        double value = r->value;
+        size_t reps = r->n_inter;
+        s->hist.n = i + 1;                      /* the study as trial i saw it */
+        r->state = HPO_RUNNING;
+        r->value = NAN;
+        for (size_t j = 0; j < reps && st == HPO_OK; j++) {
+            int prune;
+            r->n_inter = j + 1;
+            st = s->pruner->should_prune(s->pstate, &s->hist, r, &prune);
+        }
+        r->state = state;
+        r->value = value;
+        r->n_inter = reps;
+    }
+    s->hist.n = n;
+    if (st != HPO_OK) return hpo_error_push(st, __FILE__, __LINE__, __func__);
+    return HPO_OK;
+}
+
 void hpo_study_get_rng(const hpo_study *s, hpo_rng *out) { *out = s->rng; }
 void hpo_study_set_rng(hpo_study *s, const hpo_rng *in) { s->rng = *in; }
 const char *hpo_study_sampler_type(const hpo_study *s) { return s->sampler_type; }

@@ -71,6 +71,13 @@ hpo_status hpo_study_enqueue(hpo_study *s, const hpo_trial_rec *from);
 /* Resume: append a trial read back from storage (any state; numbers must
  * continue 0, 1, 2, ...). Takes ownership of rec on success. */
 hpo_status hpo_study_adopt_trial(hpo_study *s, hpo_trial_rec *rec);
+/* Resume: rebuild what successive halving and hyperband remember about each
+ * trial (its value at every rung it reached, the auto resources), which is
+ * not stored: replay the adopted trials in order, each report followed by a
+ * pruner check, with only the earlier trials in the study - exactly what a
+ * one-process study saw. No-op for pruners without such state. Cost: one
+ * pruner check per adopted report. */
+hpo_status hpo_study_replay_pruner(hpo_study *s);
 /* The sampler's random stream, to save and to continue after a resume. */
 void       hpo_study_get_rng(const hpo_study *s, hpo_rng *out);
 void       hpo_study_set_rng(hpo_study *s, const hpo_rng *in);

@@ -97,5 +97,20 @@ kill "$bg"; wait "$bg" 2>/dev/null; bg=""
 [ "$(run run "$tmp/s.yaml" --resume)" = 1 ] && ok || bad "--resume without storage accepted"
 expect_in "--resume needs a storage file" "$tmp/e"
 
+# 7. Seeded N + resume to 2N equals a seeded 2N-trial run, also with
+#    successive halving, whose rung values are rebuilt on resume (without
+#    that the resumed half prunes differently).
+for pr in "{type: median}" "{type: successive_halving, min_resource: 1, reduction_factor: 3}"; do
+  sed "s/^study: *{/pruner: $pr\nstudy: {/; s/trials: 4/trials: 16/; s/epochs: 3/epochs: 9/" "$tmp/s.yaml" > "$tmp/eq.yaml"
+  rm -f "$tmp"/eq16.h5* "$tmp"/eq8.h5*
+  "$bin" run "$tmp/eq.yaml" --storage "$tmp/eq16.h5" -q > /dev/null 2>&1
+  "$bin" run "$tmp/eq.yaml" --storage "$tmp/eq8.h5" --trials 8 -q > /dev/null 2>&1
+  "$bin" resume "$tmp/eq8.h5" --trials 16 -q > /dev/null 2>&1
+  "$bin" export "$tmp/eq16.h5" --csv - | cut -d, -f1,2,6- > "$tmp/a.csv"
+  "$bin" export "$tmp/eq8.h5" --csv - | cut -d, -f1,2,6- > "$tmp/b.csv"
+  [ "$(wc -l < "$tmp/a.csv")" -eq 17 ] && diff -q "$tmp/a.csv" "$tmp/b.csv" > /dev/null && ok \
+    || { bad "8 + resume 8 differs from 16 with pruner $pr"; diff "$tmp/a.csv" "$tmp/b.csv" | head -5; }
+done
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
