@@ -428,7 +428,7 @@ static hpo_status study_text(const run_args *a, hpo_ckpt **ck, hpo_ckpt_meta *me
 
 /* SIGTERM (Slurm's time limit, scancel, mpirun), SIGINT (Ctrl-C), SIGUSR1
  * (sbatch --signal=USR1@N) and SIGPIPE ask the study to stop cleanly; a
- * second one ends the process at once. */
+ * second Ctrl-C ends the process at once. */
 static void on_stop_signal(int sig)
 {
     if (sig == SIGPIPE) {                 /* later writes just fail (EPIPE) */
@@ -436,7 +436,13 @@ static void on_stop_signal(int sig)
         if (!hpo_stop_requested()) hpo_request_stop(sig);
         return;
     }
-    if (hpo_stop_requested()) { signal(sig, SIG_DFL); raise(sig); return; }
+    /* Slurm sends SIGTERM twice at a time limit (and KILLs after KillWait),
+     * so only a second Ctrl-C means "now"; repeated SIGTERM/USR1 are
+     * already being served. */
+    if (hpo_stop_requested()) {
+        if (sig == SIGINT) { signal(sig, SIG_DFL); raise(sig); }
+        return;
+    }
     hpo_request_stop(sig);
 }
 
@@ -474,6 +480,7 @@ static int run_main(run_args *a)
     /* Under mpirun/srun every rank runs this; alone, MPI is not started at
      * all (a singleton MPI_Init costs ~0.25 s and is not needed). */
     int use_mpi = launched_by_mpi(), rank = 0, size = 1;
+    catch_stop_signals();                 /* before MPI_Init (~1 s), and again after it */
     if (use_mpi) {
         MPI_Init(NULL, NULL);
         MPI_Comm_rank(MPI_COMM_WORLD, &rank);

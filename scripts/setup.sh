@@ -22,9 +22,14 @@ declare -A why=(
   [python3-h5py]="reads checkpoints in the crash tests (h5py alone, no mpihpo)"
   [python3-pandas]="checks that exported CSV files load in pandas (tests)"
   [chromium]="renders the HTML report headless in the tests"
+  [munge]="authentication for the one-node Slurm of the Slurm tests (tests/slurm/)"
+  [slurmctld]="the Slurm controller of the one-node test cluster (sbatch jobs, time limits, requeues)"
+  [slurmd]="the Slurm node daemon of the one-node test cluster (runs the test jobs)"
+  [slurm-client]="sbatch, srun, scontrol, scancel: submit and steer the test jobs"
 )
 order=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools
-       libopenblas-dev libyaml-dev libcriterion-dev python3-h5py python3-pandas chromium)
+       libopenblas-dev libyaml-dev libcriterion-dev python3-h5py python3-pandas chromium
+       munge slurmctld slurmd slurm-client)
 if [[ "${1:-}" == "--peers" ]]; then
   why[python3-optuna]="the peer (Optuna) for benchmarks and the pruner oracle"
   why[python3-torch]="the peer (PyTorch) for the heart benchmark"

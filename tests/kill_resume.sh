@@ -12,7 +12,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yi
 py=/usr/bin/python3
 if ! $py -c 'import h5py' 2>/dev/null; then echo "kill_resume: needs python3-h5py (scripts/setup.sh installs it)"; exit 1; fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-budget=$([ "$np" -gt 1 ] && echo 700 || echo 400)
+budget=${KILL_BUDGET:-$([ "$np" -gt 1 ] && echo 700 || echo 400)}   # KILL_BUDGET for long soaks
 cat > "$tmp/k.yaml" <<YAML
 study:   {name: kill, direction: maximize, trials: $budget, seed: 11}
 sampler: {type: tpe}
