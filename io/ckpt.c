@@ -413,8 +413,13 @@ static hpo_status lock_take(const char *path, const char *lock_path)
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
     HPO_CHECK(fd >= 0, HPO_EIO, "%s: cannot create a lock file: %s", tmp, strerror(errno));
-    char line[300];
-    int k = snprintf(line, sizeof line, "%s %ld\n", me, (long)getpid());
+    char line[400];
+    /* Under Slurm also the job id and restart count: a requeued job may land
+     * on another node after its first node died, and must take the lock of
+     * its own earlier run (Slurm never runs two instances of a job). */
+    const char *job = getenv("SLURM_JOB_ID"), *rs = getenv("SLURM_RESTART_COUNT");
+    int k = job && *job ? snprintf(line, sizeof line, "%s %ld %s %ld\n", me, (long)getpid(), job, rs ? atol(rs) : 0L)
+                        : snprintf(line, sizeof line, "%s %ld\n", me, (long)getpid());
     ssize_t w = write(fd, line, (size_t)k);
     close(fd);
     if (w != k) { unlink(tmp); HPO_FAIL(HPO_EIO, "%s: cannot write the lock file", tmp); }
@@ -422,22 +427,30 @@ static hpo_status lock_take(const char *path, const char *lock_path)
         if (link(tmp, lock_path) == 0) { unlink(tmp); return HPO_OK; }
         int e = errno;
         if (e != EEXIST) { unlink(tmp); HPO_FAIL(HPO_EIO, "%s: cannot create the lock file: %s", lock_path, strerror(e)); }
-        char host[256] = "", buf[300] = "";
-        long pid = 0;
+        char host[256] = "", buf[400] = "", ljob[64] = "";
+        long pid = 0, lrestart = -1;
         FILE *f = fopen(lock_path, "r");
         if (f) { if (!fgets(buf, sizeof buf, f)) buf[0] = '\0'; fclose(f); }
-        if (sscanf(buf, "%255s %ld", host, &pid) != 2) {
+        int fields = sscanf(buf, "%255s %ld %63s %ld", host, &pid, ljob, &lrestart);
+        if (fields < 2) {
             unlink(tmp);
             HPO_FAIL(HPO_ESTATE, "%s is in use by another process (%s exists but does not name its holder)"
                      "\n---> HINT: if no mpihpo process uses it, remove %s", path, lock_path, lock_path);
         }
         int dead = strcmp(host, me) == 0 && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-        if (!dead) unlink(tmp);
-        HPO_CHECK(dead, HPO_ESTATE, "%s is in use by process %ld on host %s (lock %s)"
+        /* An earlier run of this same Slurm job (requeued, maybe onto
+         * another node): its restart count is lower than ours. */
+        int requeued = fields == 4 && job && strcmp(ljob, job) == 0 && rs && lrestart < atol(rs);
+        if (requeued && !dead)
+            fprintf(stderr, "mpihpo: warning: %s: the lock is held by an earlier run of Slurm job %s "
+                    "(restart %ld, on %s); this is restart %s, so it is taken over\n", path, job, lrestart, host, rs);
+        if (!dead && !requeued) unlink(tmp);
+        HPO_CHECK(dead || requeued, HPO_ESTATE, "%s is in use by process %ld on host %s (lock %s)"
                   "\n---> HINT: wait for it to end; if it is gone (e.g. another node crashed), remove %s",
                   path, pid, host, lock_path, lock_path);
-        fprintf(stderr, "mpihpo: warning: %s: taking over the stale lock of process %ld on %s (no longer running)\n",
-                path, pid, host);
+        if (dead)
+            fprintf(stderr, "mpihpo: warning: %s: taking over the stale lock of process %ld on %s (no longer running)\n",
+                    path, pid, host);
         if (unlink(lock_path) != 0 && errno != ENOENT) {
             e = errno;
             unlink(tmp);

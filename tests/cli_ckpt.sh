@@ -91,6 +91,18 @@ sleep 0.3
 expect_in "$bg" "$tmp/e"
 kill "$bg"; wait "$bg" 2>/dev/null; bg=""
 
+# 5b. A requeued Slurm job may land on another node after its first node
+#     died: it takes over the lock of its own earlier run (lower restart
+#     count), and only that.
+echo "othernode 12345 777 0" > "$tmp/s.h5.lock"
+[ "$(run resume "$tmp/s.h5" --more 1)" = 1 ] && ok || bad "a lock from another host was taken outside Slurm"
+[ "$(SLURM_JOB_ID=778 SLURM_RESTART_COUNT=1 run resume "$tmp/s.h5" --more 1)" = 1 ] && ok || bad "another job took the lock"
+echo "othernode 12345 777 1" > "$tmp/s.h5.lock"
+[ "$(SLURM_JOB_ID=777 SLURM_RESTART_COUNT=1 run resume "$tmp/s.h5" --more 1)" = 1 ] && ok || bad "the same restart took the lock"
+echo "othernode 12345 777 0" > "$tmp/s.h5.lock"
+[ "$(SLURM_JOB_ID=777 SLURM_RESTART_COUNT=1 run resume "$tmp/s.h5" --more 1)" = 0 ] && ok || { bad "a requeued job could not take its lock"; cat "$tmp/e"; }
+expect_in "held by an earlier run of Slurm job 777" "$tmp/e"
+
 # 6. Options that do not fit.
 [ "$(run run "$tmp/s.yaml" --more 3)" = 2 ] && ok || bad "--more without --resume accepted"
 [ "$(run resume "$tmp/s.h5" --seed 3)" = 2 ] && ok || bad "resume --seed accepted"
