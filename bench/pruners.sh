@@ -49,10 +49,17 @@ done
 echo
 echo "same total epochs as the unpruned study (${E[none]}): successive halving (default) with more trials"
 variant "{type: successive_halving}"
+# Match the epochs: start from the 30-trial ratio, then rescale the number of
+# trials until the median epochs are within 3 % of the unpruned study's.
 n=$(awk "BEGIN{printf \"%d\", 30 * ${E[none]} / ${E[successive_halving]}}")
-bs=(); es=(); ws=()
-for s in $seeds; do read -r b e w <<< "$(run_one "$s" "$n")"; bs+=("$b"); es+=("$e"); ws+=("$w"); done
-printf '%-34s %8s %10s %10s %8s\n' "successive_halving, same epochs" "$(median "${bs[@]}")" "$(median "${es[@]}")" "$(median "${ws[@]}")" "$n"
+for round in 1 2 3 4; do
+  bs=(); es=(); ws=()
+  for s in $seeds; do read -r b e w <<< "$(run_one "$s" "$n")"; bs+=("$b"); es+=("$e"); ws+=("$w"); done
+  me=$(median "${es[@]}")
+  awk "BEGIN{exit !($me >= 0.97 * ${E[none]} && $me <= 1.03 * ${E[none]})}" && break
+  n=$(awk "BEGIN{printf \"%d\", $n * ${E[none]} / $me + 0.5}")
+done
+printf '%-34s %8s %10s %10s %8s\n' "successive_halving, same epochs" "$(median "${bs[@]}")" "$me" "$(median "${ws[@]}")" "$n"
 
 if /usr/bin/python3 -c 'import optuna, torch' 2>/dev/null; then
   echo

@@ -19,6 +19,10 @@
 #include "error.h"
 #include "protocol.h"
 
+#ifndef IDLE_MAX_NS
+#define IDLE_MAX_NS 1000000L   /* the longest nap between probes */
+#endif
+
 static double mono(void)
 {
     struct timespec ts;
@@ -244,7 +248,7 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
                     hpo_request_stop(SIGHUP);
                 }
             }
-            idle_ns = idle_ns ? (idle_ns < 1000000 ? idle_ns * 2 : 1000000) : 10000;
+            idle_ns = idle_ns ? (idle_ns < IDLE_MAX_NS ? idle_ns * 2 : IDLE_MAX_NS) : 10000;
             nap(idle_ns);
             continue;
         }
