@@ -529,7 +529,9 @@ static int run_main(run_args *a)
     if (st == HPO_OK) {
         hpo_data_opts dopts = data_opts(cfg);
         st = hpo_dataset_load(&dopts, &data);
-        if (st != HPO_OK) *what = '\0';
+        if (st != HPO_OK) {
+            snprintf(what, sizeof what, "data.path in %s", cfg->path ? cfg->path : "the study file");
+        }
     }
     /* If any rank failed, the lowest failing rank says why and all leave
      * together (no rank left waiting). */

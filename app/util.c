@@ -2,13 +2,16 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "mpihpo.h"
 
 int die(const char *what)
 {
-    fprintf(stderr, "mpihpo: error: %s%s%s\n", what ? what : "", what ? ": " : "", hpo_error_message());
+    const char *msg = hpo_error_message();
+    if (what && (!*what || strstr(msg, what))) what = NULL;    /* the message names it already */
+    fprintf(stderr, "mpihpo: error: %s%s%s\n", what ? what : "", what ? ": " : "", msg);
     if (getenv("MPIHPO_TRACEBACK")) fputs(hpo_error_traceback(), stderr);
     return EXIT_ERROR;
 }
