@@ -26,26 +26,35 @@ typedef struct worker {
     char e_[MPI_MAX_ERROR_STRING]; int l_ = 0; MPI_Error_string(rc_, e_, &l_); \
     HPO_FAIL(HPO_EMPI, "%s failed: %s", #call, e_); } } while (0)
 
-/* Receive one answer from rank 0 without spinning a core away: test, yield a
- * few dozen times, then sleep 10 us growing to 200 us. A blocking MPI_Recv
+/* Waiting for rank 0 without spinning a core away. A blocking MPI_Recv
  * busy-polls unless Open MPI knows it is oversubscribed (cluster-notes.md),
- * and a waiting worker must leave the core to rank 0 and the trainers. */
+ * and a waiting worker must leave the core to rank 0 and the trainers.
+ * wait_step is one step of the wait: yield a few dozen times, then sleep
+ * from 10 us growing to 200 us. Returns 0 if the launcher is gone (nobody
+ * will answer). */
+static int wait_step(int spins, long *ns)
+{
+    if (spins < 64) { sched_yield(); return 1; }
+    if ((spins & 1023) == 0 && hpo_parent_gone()) return 0;
+    *ns = *ns ? (*ns < 200000 ? 2 * *ns : 200000) : 10000;
+    struct timespec ts = {0, *ns};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+/* Receive one answer from rank 0. */
 static int recv_wait(void *buf, int count, MPI_Datatype type, int tag, MPI_Comm comm)
 {
     MPI_Request req;
     int rc = MPI_Irecv(buf, count, type, 0, tag, comm, &req);
-    if (rc != MPI_SUCCESS) return rc;
     long ns = 0;
-    for (int spins = 0;; spins++) {
+    for (int spins = 0; rc == MPI_SUCCESS; spins++) {
         int done = 0;
         rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS || done) return rc;
-        if (spins < 64) { sched_yield(); continue; }
-        if ((spins & 1023) == 0 && hpo_parent_gone()) return MPI_ERR_OTHER;   /* nobody will answer */
-        ns = ns ? (ns < 200000 ? 2 * ns : 200000) : 10000;
-        struct timespec ts = {0, ns};
-        nanosleep(&ts, NULL);
+        if (!wait_step(spins, &ns)) return MPI_ERR_OTHER;
     }
+    return rc;
 }
 
 /* The same for an answer whose tag is not known yet (TRIAL or STOP). */
@@ -56,11 +65,7 @@ static int probe_wait(MPI_Comm comm, MPI_Status *ms)
         int flag = 0;
         int rc = MPI_Iprobe(0, MPI_ANY_TAG, comm, &flag, ms);
         if (rc != MPI_SUCCESS || flag) return rc;
-        if (spins < 64) { sched_yield(); continue; }
-        if ((spins & 1023) == 0 && hpo_parent_gone()) return MPI_ERR_OTHER;
-        ns = ns ? (ns < 200000 ? 2 * ns : 200000) : 10000;
-        struct timespec ts = {0, ns};
-        nanosleep(&ts, NULL);
+        if (!wait_step(spins, &ns)) return MPI_ERR_OTHER;
     }
 }
 
