@@ -194,14 +194,14 @@ static const hpo_param_spec *spec_of(const hpo_config *c, const char *param)
  * continue the sampler's random stream. Takes the records (freed on every
  * path). *n_interrupted counts the trials marked. */
 static hpo_status adopt_stored(hpo_study *s, hpo_ckpt *ck, const hpo_config *cfg, int retry,
-                               size_t *n_trials, size_t *n_interrupted)
+                               size_t *n_trials, size_t *n_interrupted, size_t *n_retried)
 {
     hpo_trial_rec **recs = NULL;
     size_t n = 0, k = 0;
     hpo_rng rng;
     int has_rng = 0;
     hpo_status st;
-    *n_trials = *n_interrupted = 0;
+    *n_trials = *n_interrupted = *n_retried = 0;
     HPO_TRY(hpo_ckpt_read_trials(ck, &recs, &n, &rng, &has_rng));
     /* Every stored parameter must fit the study file's definition (a
      * categorical whose choices were only reordered is matched by value). */
@@ -223,8 +223,20 @@ static hpo_status adopt_stored(hpo_study *s, hpo_ckpt *ck, const hpo_config *cfg
             snprintf(why, sizeof why, "interrupted (it was running on rank %d when the study stopped)", r->worker);
             HPO_TRY_GOTO(hpo_rec_set_fail_reason(r, why), fail);
             HPO_TRY_GOTO(hpo_ckpt_trial_finished(ck, r, NULL), fail);
-            if (retry && r->n_params) HPO_TRY_GOTO(hpo_study_enqueue(s, r), fail);
             (*n_interrupted)++;
+        }
+        /* --retry-interrupted: every interrupted trial (by a crash, or by a
+         * signal's clean stop) not queued before is queued again with its
+         * parameters; its reason says so, on disk, so a later resume does
+         * not queue it twice. */
+        if (retry && r->state == HPO_FAIL && r->n_params && r->fail_reason &&
+            strncmp(r->fail_reason, "interrupted", 11) == 0 && !strstr(r->fail_reason, "; queued again")) {
+            char why[600];
+            snprintf(why, sizeof why, "%s; queued again", r->fail_reason);
+            HPO_TRY_GOTO(hpo_study_enqueue(s, r), fail);
+            HPO_TRY_GOTO(hpo_rec_set_fail_reason(r, why), fail);
+            HPO_TRY_GOTO(hpo_ckpt_trial_finished(ck, r, NULL), fail);
+            (*n_retried)++;
         }
         HPO_TRY_GOTO(hpo_study_adopt_trial(s, r), fail);
         recs[k] = NULL;
@@ -331,7 +343,7 @@ static hpo_status setup_study(const run_args *a, hpo_config *cfg, hpo_ckpt **ckp
     if (storage) snprintf(what, nwhat, "%s", storage);
     const char *sampler = a->sampler;
     int64_t total = cfg->study.trials;            /* with --trials already applied */
-    size_t have = 0, interrupted = 0;
+    size_t have = 0, interrupted = 0, retried = 0;
     HPO_TRY(hpo_study_create(&s));
     if (resuming) {
         if (!*ckp) {
@@ -367,7 +379,7 @@ static hpo_status setup_study(const run_args *a, hpo_config *cfg, hpo_ckpt **ckp
     HPO_TRY_GOTO(st, fail);
     HPO_TRY_GOTO(hpo_study_set_log(s, a->quiet ? NULL : stdout), fail);
     if (resuming) {
-        HPO_TRY_GOTO(adopt_stored(s, *ckp, cfg, a->retry, &have, &interrupted), fail);
+        HPO_TRY_GOTO(adopt_stored(s, *ckp, cfg, a->retry, &have, &interrupted, &retried), fail);
         if (a->more >= 0) total = (int64_t)have + a->more;
         if (total != meta->trials) HPO_TRY_GOTO(hpo_ckpt_set_trials(*ckp, total), fail);
     } else {
@@ -390,10 +402,9 @@ static hpo_status setup_study(const run_args *a, hpo_config *cfg, hpo_ckpt **ckp
     *budget = total - (int64_t)have;
     cfg->study.trials = total;
     if (resuming && !a->quiet)
-        printf("Resuming study '%s' from %s: %zu trials stored (%zu were interrupted and are now FAIL%s); "
-               "%" PRId64 " more to run, %" PRId64 " in all\n",
-               cfg->study.name, storage, have, interrupted,
-               a->retry && interrupted ? ", queued again" : "", *budget > 0 ? *budget : 0, total);
+        printf("Resuming study '%s' from %s: %zu trials stored (%zu were running and are now FAIL "
+               "\"interrupted\"; %zu interrupted trials queued again); %" PRId64 " more to run, %" PRId64 " in all\n",
+               cfg->study.name, storage, have, interrupted, retried, *budget > 0 ? *budget : 0, total);
     fflush(stdout);
     hpo_ckpt_meta_clear(&m);
     *out = s;

@@ -103,6 +103,21 @@ echo "othernode 12345 777 0" > "$tmp/s.h5.lock"
 [ "$(SLURM_JOB_ID=777 SLURM_RESTART_COUNT=1 run resume "$tmp/s.h5" --more 1)" = 0 ] && ok || { bad "a requeued job could not take its lock"; cat "$tmp/e"; }
 expect_in "held by an earlier run of Slurm job 777" "$tmp/e"
 
+# 5c. --retry-interrupted runs a trial stopped by a signal again, with the
+#     same parameters, once.
+"$bin" run "$tmp/long.yaml" --storage "$tmp/r.h5" > "$tmp/ro" 2>&1 & bg=$!
+for _ in $(seq 100); do grep -q '^Trial' "$tmp/ro" && break; sleep 0.1; done
+kill -TERM "$bg"; wait "$bg"; rc=$?; bg=""
+[ $rc -eq 3 ] && ok || bad "SIGTERM gave exit $rc, wanted 3"
+want=$(sed -n 's/^Trial \([0-9]*\) failed with parameters \({.*}\) because interrupted.*/\2/p' "$tmp/ro")
+[ -n "$want" ] && ok || { bad "no interrupted trial"; tail -3 "$tmp/ro"; }
+[ "$(run resume "$tmp/r.h5" --retry-interrupted --more 1)" = 0 ] && ok || { bad "resume --retry-interrupted failed"; cat "$tmp/e"; }
+expect_in "1 interrupted trials queued again" "$tmp/o"
+got=$(sed -n 's/^Trial [0-9]* finished with value [0-9.]* and parameters \({.*}\)\. Best.*/\1/p' "$tmp/o")
+[ "$got" = "$want" ] && ok || bad "the retried trial has $got, wanted $want"
+[ "$(run resume "$tmp/r.h5" --retry-interrupted --more 1)" = 0 ] && ok || bad "second resume failed"
+expect_in "0 interrupted trials queued again" "$tmp/o"
+
 # 6. Options that do not fit.
 [ "$(run run "$tmp/s.yaml" --more 3)" = 2 ] && ok || bad "--more without --resume accepted"
 [ "$(run resume "$tmp/s.h5" --seed 3)" = 2 ] && ok || bad "resume --seed accepted"
