@@ -27,6 +27,8 @@ typedef struct hpo_sampler_opts {
     double  prior_weight;        /* TPE (1.0) */
     const hpo_grid_axis *grid;   /* grid: explicit axes (copied by create), or NULL */
     size_t  n_grid;              /* 0: the grid is every point of trial 0's parameters */
+    uint64_t seed;               /* the study's seed (set by the study at setup) */
+    int     has_seed;
 } hpo_sampler_opts;
 
 void hpo_sampler_opts_default(hpo_sampler_opts *o, const char *type);

@@ -172,6 +172,14 @@ uint64_t hpo_grid_size_impl(const void *state)
 static hpo_status grid_create(const hpo_sampler_opts *o, void **state)
 {
     HPO_TRY(hpo_grid_create_impl(o->grid, o->n_grid, state));
+    if (o->has_seed) {
+        /* The visiting order comes from the study's seed, not the sampler's
+         * stream, so a resumed study (whose stream has moved on) keeps it. */
+        grid_state *g = *state;
+        uint64_t x = o->seed ^ 0x9e3779b97f4a7c15ULL;
+        for (int i = 0; i < 4; i++) g->key[i] = hpo_seed_mix(x, 0x67726964ULL /* "grid" */, (uint64_t)i);
+        g->keyed = 1;
+    }
     return HPO_OK;
 }
 
@@ -199,6 +207,8 @@ static hpo_status grid_trial_begin(void *state, const hpo_history *h, hpo_trial_
         for (int i = 0; i < 4; i++) g->key[i] = hpo_rng_u64(rng);
         g->keyed = 1;
     }
+    /* Resumed: every earlier trial of the study took one slot, in order. */
+    if (g->next == 0 && t->number > 0 && !g->lazy) g->next = (uint64_t)t->number;
     HPO_CHECK(!g->frozen || g->next < g->N, HPO_EDONE, "the grid of %" PRIu64 " points is used up", g->N);
     HPO_CHECK(t->number >= 0, HPO_EINVAL, "grid: trial number %" PRId64 " is negative", t->number);
     size_t num = (size_t)t->number;

@@ -166,6 +166,8 @@ hpo_status hpo_study_setup(hpo_study *s)
     HPO_TRY(hpo_sampler_find(s->sampler_type, &s->sampler));
     HPO_TRY(hpo_pruner_find(s->pruner_type, &s->pruner));
     s->popts.study_name = s->name;
+    s->sopts.seed = s->seed;
+    s->sopts.has_seed = 1;
     HPO_TRY(s->sampler->create(&s->sopts, &s->sstate));
     hpo_status st = s->pruner->create(&s->popts, &s->pstate);
     if (st != HPO_OK) {

@@ -118,6 +118,16 @@ got=$(sed -n 's/^Trial [0-9]* finished with value [0-9.]* and parameters \({.*}\
 [ "$(run resume "$tmp/r.h5" --retry-interrupted --more 1)" = 0 ] && ok || bad "second resume failed"
 expect_in "0 interrupted trials queued again" "$tmp/o"
 
+# 5d. The grid sampler resumed: the rest of the grid, each point once.
+sed 's/\[1.0e-3, 1.0e-1\], log: true/[0.01, 0.05], step: 0.02/; s/n_units: {int: \[4, 16\]}/n_units: {int: [4, 12], step: 4}/' "$tmp/s.yaml" > "$tmp/g.yaml"
+# 3 x 2 x 3 = 18 points
+[ "$(run run "$tmp/g.yaml" --storage "$tmp/g.h5" --sampler grid --trials 7)" = 0 ] && ok || { bad "grid run failed"; cat "$tmp/e"; }
+[ "$(run resume "$tmp/g.h5" --trials 40)" = 0 ] && ok || { bad "grid resume failed"; cat "$tmp/e"; }
+expect_in "the grid of 18 points is used up" "$tmp/o"
+"$bin" export "$tmp/g.h5" --csv - | cut -d, -f6- | sed 1d | cut -d, -f1-3 | sort | uniq -d > "$tmp/dups"
+[ "$("$bin" export "$tmp/g.h5" --csv - | sed 1d | wc -l)" -eq 18 ] && [ ! -s "$tmp/dups" ] && ok \
+  || { bad "the resumed grid repeated or missed points"; cat "$tmp/dups"; }
+
 # 6. Options that do not fit.
 [ "$(run run "$tmp/s.yaml" --more 3)" = 2 ] && ok || bad "--more without --resume accepted"
 [ "$(run resume "$tmp/s.h5" --seed 3)" = 2 ] && ok || bad "resume --seed accepted"
