@@ -381,6 +381,9 @@ static hpo_status setup_study(const run_args *a, hpo_config *cfg, hpo_ckpt **ckp
     if (resuming) {
         HPO_TRY_GOTO(adopt_stored(s, *ckp, cfg, a->retry, &have, &interrupted, &retried), fail);
         if (a->more >= 0) total = (int64_t)have + a->more;
+        HPO_CHECK_GOTO(a->trials <= 0 || total >= (int64_t)have, fail, HPO_EINVAL,
+                       "--trials %" PRId64 " is less than the %zu trials %s already holds "
+                       "(--trials is the study's total; --more N runs N more)", total, have, storage);
         if (total != meta->trials) HPO_TRY_GOTO(hpo_ckpt_set_trials(*ckp, total), fail);
     } else {
         if (storage) {

@@ -1,4 +1,5 @@
 /* main.c - the mpihpo command: dispatch to the subcommands (app/cmd_*.c). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +43,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "resume")) return cmd_resume(argc - 1, argv + 1);
+    /* The read-only commands may write into a pipe that closes early
+     * (`| head`): a failed write is then an error, not a SIGPIPE death. */
+    if (!strcmp(cmd, "show") || !strcmp(cmd, "export") || !strcmp(cmd, "report")) signal(SIGPIPE, SIG_IGN);
     if (!strcmp(cmd, "show")) return cmd_show(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);

@@ -268,6 +268,10 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
             goto out;
         }
         int timed_out = o->timeout_s > 0 && mono() - t0 >= o->timeout_s;
+        if (timed_out && !c.stop) {
+            if (c.log) fprintf(c.log, "The study stops: its timeout of %g s is reached.\n", o->timeout_s);
+            c.stop = 1;
+        }
         switch (ms.MPI_TAG) {
         case HPO_TAG_ASK:
             if ((size_t)count == sizeof(int) && *(const int *)buf) hpo_request_stop(*(const int *)buf);

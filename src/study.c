@@ -546,7 +546,10 @@ hpo_status hpo_study_optimize(hpo_study *s, hpo_objective f, void *ctx,
     HPO_TRY(hpo_study_setup(s));
     double t0 = now_s();
     for (int64_t done = 0; n_trials == 0 || done < n_trials; done++) {
-        if (timeout_s > 0 && now_s() - t0 >= timeout_s) break;
+        if (timeout_s > 0 && now_s() - t0 >= timeout_s) {
+            if (s->log) fprintf(s->log, "The study stops: its timeout of %g s is reached.\n", timeout_s);
+            break;
+        }
         if (hpo_stop_requested()) break;
         hpo_trial_rec *rec;
         hpo_status st0 = hpo_study_trial_start(s, 0, &rec);
