@@ -523,18 +523,14 @@ static int run_main(run_args *a)
         bcast_text(rank, &st, &text);
         if (st == HPO_OK) bcast_text(rank, &st, &path);
     }
-    /* 2. Every rank builds the same config; rank 0 the study and storage. */
+    /* 2. Every rank builds the same config and checks what its syntax cannot
+     *    show; rank 0 repeats the config's warnings (high shrunk to a step). */
     if (st == HPO_OK) st = hpo_config_load_string(text, path, &cfg);
     if (st == HPO_OK) {
         if (a->trials > 0) cfg->study.trials = a->trials;
         if (a->seed >= 0) { cfg->study.has_seed = 1; cfg->study.seed = (uint64_t)a->seed; }
         if (a->timeout >= 0) cfg->study.timeout = a->timeout;
-        if (rank == 0) st = setup_study(a, cfg, &ck, &meta, &study, &budget, what, sizeof what);
-    }
-    /* Mistakes the study file's syntax cannot show, before anything runs;
-     * rank 0 also repeats the config's warnings (high shrunk to a step). */
-    if (st == HPO_OK) {
-        st = hpo_mlp_objective_check(cfg, a->sampler ? a->sampler : cfg->sampler.type);
+        st = hpo_mlp_objective_check(cfg);
         if (st == HPO_OK && rank == 0)
             for (size_t i = 0; i < cfg->n_train; i++)
                 if (cfg->train[i].warning) fprintf(stderr, "mpihpo: warning: %s\n", cfg->train[i].warning);
@@ -543,10 +539,11 @@ static int run_main(run_args *a)
     if (st == HPO_OK) {
         hpo_data_opts dopts = data_opts(cfg);
         st = hpo_dataset_load(&dopts, &data);
-        if (st != HPO_OK) {
-            snprintf(what, sizeof what, "data.path in %s", cfg->path ? cfg->path : "the study file");
-        }
+        if (st != HPO_OK) snprintf(what, sizeof what, "data.path in %s", cfg->path ? cfg->path : "the study file");
     }
+    /* 4. Rank 0: the study and its storage, last, so that a mistake found
+     *    above never leaves a new checkpoint behind. */
+    if (st == HPO_OK && rank == 0) st = setup_study(a, cfg, &ck, &meta, &study, &budget, what, sizeof what);
     /* If any rank failed, the lowest failing rank says why and all leave
      * together (no rank left waiting). */
     if (size > 1) {

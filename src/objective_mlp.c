@@ -189,7 +189,7 @@ static int64_t max_int(const hpo_param_spec *p)
     return m;
 }
 
-hpo_status hpo_mlp_objective_check(const hpo_config *cfg, const char *sampler)
+hpo_status hpo_mlp_objective_check(const hpo_config *cfg)
 {
     const hpo_param_spec *layers = hpo_config_train(cfg, "n_layers");
     int64_t max_layers = layers ? max_int(layers) : 1;
@@ -229,11 +229,6 @@ hpo_status hpo_mlp_objective_check(const hpo_config *cfg, const char *sampler)
                 }
             }
         }
-        if (sampler && strcmp(sampler, "grid") == 0)
-            HPO_CHECK(!(a->dist.kind == HPO_DIST_FLOAT && a->dist.fstep <= 0), HPO_EINVAL,
-                      "%s:%d: the grid sampler needs train.%s to have a step (a float range has "
-                      "endless points), e.g. {float: [lo, hi], step: q}, or use a categorical list",
-                      cfg->path ? cfg->path : "study file", a->line, a->key);
     }
     return HPO_OK;
 }

@@ -24,9 +24,10 @@ double hpo_mlp_objective_run(hpo_trial *t, void *ctx);
 /* Check the train: section before anything runs, so that a mistake fails at
  * once, naming the key and its line: two parameters with one name (e.g.
  * n_layers renamed n_units_l0 beside a per_layer n_units), sizes no machine
- * can allocate (more than 2^20 units or rows per batch, 64 layers), and, for
- * the grid sampler (sampler may be NULL), a float range without a step. */
-hpo_status hpo_mlp_objective_check(const hpo_config *cfg, const char *sampler);
+ * can allocate (more than 2^20 units or rows per batch, 64 layers). (A grid
+ * over a float range without a step is refused where the grid is built,
+ * app/cmd_run.c, which knows the sampler a resume really uses.) */
+hpo_status hpo_mlp_objective_check(const hpo_config *cfg);
 
 /* Keys the train: section may hold (for the config reader's checks). */
 extern const char *const hpo_mlp_train_keys[];

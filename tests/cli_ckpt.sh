@@ -135,6 +135,21 @@ expect_in "the grid of 18 points is used up" "$tmp/o"
 [ "$("$bin" export "$tmp/g.h5" --csv - | sed 1d | wc -l)" -eq 18 ] && [ ! -s "$tmp/dups" ] && ok \
   || { bad "the resumed grid repeated or missed points"; cat "$tmp/dups"; }
 
+# 5e. A mistake found before the study starts (a missing CSV, a parameter
+#     name clash) leaves no checkpoint behind, so the corrected run is not
+#     refused as "exists".
+sed 's#heart.csv#missing.csv#' "$tmp/s.yaml" > "$tmp/nocsv.yaml"
+[ "$(run run "$tmp/nocsv.yaml" --storage "$tmp/early.h5")" = 1 ] && ok || bad "a missing CSV was accepted"
+[ ! -e "$tmp/early.h5" ] && ok || bad "a missing CSV left $tmp/early.h5 behind"
+sed 's/  n_layers: 1/  n_layers: {int: [1, 1], name: n_units}/' "$tmp/s.yaml" > "$tmp/clash.yaml"
+[ "$(run run "$tmp/clash.yaml" --storage "$tmp/early.h5")" = 1 ] && ok || bad "a name clash was accepted"
+expect_in "is already used by train.n_layers" "$tmp/e"
+[ ! -e "$tmp/early.h5" ] && ok || bad "a name clash left $tmp/early.h5 behind"
+sed 's/  n_layers: 1/  n_layers: {int: [1, 2], name: n_units_l0}/; s/  n_units: {int: \[4, 16\]}/  n_units: {int: [4, 16], per_layer: true}/' "$tmp/s.yaml" > "$tmp/clash2.yaml"
+[ "$(run run "$tmp/clash2.yaml" --storage "$tmp/early.h5")" = 1 ] && ok || bad "a per-layer name clash was accepted"
+expect_in "both name a parameter 'n_units_l0'" "$tmp/e"
+[ ! -e "$tmp/early.h5" ] && ok || bad "a per-layer name clash left $tmp/early.h5 behind"
+
 # 6. Options that do not fit.
 [ "$(run run "$tmp/s.yaml" --more 3)" = 2 ] && ok || bad "--more without --resume accepted"
 [ "$(run resume "$tmp/s.h5" --seed 3)" = 2 ] && ok || bad "resume --seed accepted"
