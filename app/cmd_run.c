@@ -138,6 +138,7 @@ static hpo_status configure(hpo_study *s, const hpo_config *c, const char *sampl
     so.group = c->sampler.group;
     so.constant_liar = c->sampler.constant_liar;
     so.prior_weight = c->sampler.prior_weight;
+    so.compat_optuna3 = c->sampler.compat == 1;
     so.grid = grid;
     so.n_grid = n_grid;
     HPO_TRY(hpo_study_set_sampler_opts(s, &so));

@@ -1,14 +1,18 @@
 /* bench_tpe.c - TPE quality and cost, to set beside Optuna's peers
  * (../shared/peers/optuna_quality.py, optuna_tpe_overhead.py).
  *
- *   bench_tpe quality [seeds] [budget]  -> JSON on stdout: per function and
- *       sampler (random, tpe, tpe-mv = multivariate + group, as the peer's
- *       "tpe-mv"), the regret of the best value after each trial, per seed.
- *       Same seed -> the same 10 random start-up trials for every sampler,
- *       so differences are paired.
- *   bench_tpe overhead [N1,N2,...]      -> per checkpoint N: the mean time of
- *       the sampler alone per suggestion and per trial (7 parameters) over
- *       the last 100 trials before N, and the whole trial time.
+ *   bench_tpe quality [seeds] [budget] [samplers]  -> JSON on stdout: per
+ *       function and sampler (default random,tpe,tpe-mv; tpe-mv = multivariate
+ *       + group, as the peer's "tpe-mv"; a "-o3" suffix, e.g. tpe-o3, adds
+ *       compat: optuna3), the regret of the best value after each trial, per
+ *       seed. Same seed -> the same 10 random start-up trials for every
+ *       sampler, so differences are paired.
+ *   bench_tpe overhead [N1,N2,...] [sampler]  -> per checkpoint N: the mean
+ *       time of the sampler alone per suggestion and per trial (7 parameters)
+ *       over the last 100 trials before N, and the whole trial time.
+ *
+ * TPE_ISA=0 in the environment forces the scalar log-sum-exp loops (1: AVX2,
+ * 2: AVX-512; the default is the best the CPU has); results must not change.
  *
  * Functions: the peer's, spelled out again in C (same domains, same f*). */
 #define _POSIX_C_SOURCE 200809L
@@ -133,18 +137,24 @@ static hpo_study *make_study(const char *sampler, uint64_t seed)
     hpo_study_set_log(s, NULL);
     hpo_sampler_opts o;
     hpo_sampler_opts_default(&o, strcmp(sampler, "random") == 0 ? "random" : "tpe");
-    if (strcmp(sampler, "tpe-mv") == 0) { o.multivariate = 1; o.group = 1; }
+    if (strncmp(sampler, "tpe-mv", 6) == 0) { o.multivariate = 1; o.group = 1; }
+    size_t n = strlen(sampler);
+    if (n > 3 && strcmp(sampler + n - 3, "-o3") == 0) o.compat_optuna3 = 1;
     if (hpo_study_set_sampler_opts(s, &o) != HPO_OK) exit(1);
     return s;
 }
 
-static int quality(int seeds, int budget)
+static int quality(int seeds, int budget, const char *list)
 {
-    static const char *const samplers[] = {"random", "tpe", "tpe-mv"};
+    char buf[256];
+    const char *samplers[16];
+    int ns = 0;
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *t = strtok(buf, ","); t && ns < 16; t = strtok(NULL, ",")) samplers[ns++] = t;
     printf("{\"budget\": %d, \"seeds\": %d, \"results\": {\n", budget, seeds);
     for (size_t f = 0; f < sizeof k_fns / sizeof k_fns[0]; f++) {
         printf("%s \"%s\": {\"f_star\": %.17g", f ? "," : "", k_fns[f].name, k_fns[f].fstar);
-        for (int si = 0; si < 3; si++) {
+        for (int si = 0; si < ns; si++) {
             double t0 = now();
             printf(", \"%s\": {\"curves\": [", samplers[si]);
             for (int seed = 0; seed < seeds; seed++) {
@@ -230,10 +240,14 @@ static int overhead(const char *cps, const char *sampler)
 
 int main(int argc, char **argv)
 {
+    const char *isa = getenv("TPE_ISA");
+    if (isa) hpo_tpe_isa_impl(atoi(isa));
     if (argc >= 2 && strcmp(argv[1], "quality") == 0)
-        return quality(argc > 2 ? atoi(argv[2]) : 20, argc > 3 ? atoi(argv[3]) : 100);
+        return quality(argc > 2 ? atoi(argv[2]) : 20, argc > 3 ? atoi(argv[3]) : 100,
+                       argc > 4 ? argv[4] : "random,tpe,tpe-mv");
     if (argc >= 2 && strcmp(argv[1], "overhead") == 0)
         return overhead(argc > 2 ? argv[2] : "100,1000,2000,10000", argc > 3 ? argv[3] : "tpe");
-    fprintf(stderr, "usage: bench_tpe quality [seeds] [budget] | overhead [N1,N2,...] [tpe|tpe-mv|random]\n");
+    fprintf(stderr, "usage: bench_tpe quality [seeds] [budget] [random,tpe,tpe-mv,tpe-o3,tpe-mv-o3]"
+                    " | overhead [N1,N2,...] [tpe|tpe-mv|tpe-o3|random]\n");
     return 2;
 }

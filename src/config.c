@@ -67,6 +67,7 @@ typedef struct key_spec {
 static const char *const k_directions[] = {"minimize", "maximize", NULL};
 static const char *const k_sampler_types[] = {"tpe", "random", "grid", NULL};
 enum { S_TPE = 1u << 0, S_RANDOM = 1u << 1, S_GRID = 1u << 2 };
+static const char *const k_tpe_compat[] = {"none", "optuna3", NULL};
 static const char *const k_pruner_types[] = {"none", "median", "percentile",
                                              "successive_halving", "hyperband", NULL};
 enum { P_NONE = 1u << 0, P_MEDIAN = 1u << 1, P_PERCENTILE = 1u << 2,
@@ -107,6 +108,11 @@ static const key_spec k_sampler_keys[] = {
     {.name = "prior_weight", .types = S_TPE, .type = V_FLOAT, .flags = K_LO_OPEN, .fmin = 0,
      .fmax = HUGE_VAL, .def = "1.0", .off = OFF(sampler.prior_weight),
      .help = "Weight of the prior in the Parzen estimators."},
+    {.name = "compat", .types = S_TPE, .type = V_ENUM, .names = k_tpe_compat, .def = "none",
+     .off = OFF(sampler.compat),
+     .help = "optuna3: Optuna 3.0-3.4's Parzen estimator (prior mean among the bandwidth "
+             "neighbours, continuous kernels not divided by sigma, log-int kernels continuous), "
+             "to compare with those versions; none: current Optuna."},
 };
 
 static const key_spec k_pruner_keys[] = {

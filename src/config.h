@@ -62,6 +62,7 @@ typedef struct hpo_config {
         int64_t startup_trials, ei_candidates;
         int multivariate, group, constant_liar;
         double prior_weight;
+        int compat;              /* tpe: 0 none, 1 optuna3 */
     } sampler;
     struct {
         const char *type;        /* "none" | "median" | "percentile" | "successive_halving" | "hyperband" */

@@ -25,6 +25,7 @@ typedef struct hpo_sampler_opts {
     int     multivariate, group; /* TPE modes */
     int     constant_liar;       /* TPE: RUNNING trials count as bad (on) */
     double  prior_weight;        /* TPE (1.0) */
+    int     compat_optuna3;      /* TPE: 1 = Optuna 3.0-3.4's Parzen estimator (0: current Optuna) */
     const hpo_grid_axis *grid;   /* grid: explicit axes (copied by create), or NULL */
     size_t  n_grid;              /* 0: the grid is every point of trial 0's parameters */
     uint64_t seed;               /* the study's seed (set by the study at setup) */

@@ -8,7 +8,9 @@
  *
  * Reference: Optuna 4.x `optuna/samplers/_tpe/{sampler,parzen_estimator,
  * _truncnorm}.py`, ../shared/algorithms.md §2.2 (4.9 bandwidth: no prior mean
- * among the neighbours). Where we differ it says so below. */
+ * among the neighbours). Where we differ it says so below. With
+ * hpo_sampler_opts.compat_optuna3 the estimator is Optuna 3.0-3.4's (pinned
+ * against 3.1's own log_pdf: tests/ref/make_tpe_o3_ref.py). */
 #ifndef HPO_SAMPLER_TPE_H
 #define HPO_SAMPLER_TPE_H
 
@@ -30,6 +32,18 @@ double hpo_tpe_truncnorm_logpdf_impl(double x, double mu, double sigma, double l
 /* exp(y) for -708 <= y <= 0, table + polynomial, a few ulp: the estimator's
  * log-sum-exp uses it for every kernel term. */
 double hpo_tpe_exp_impl(double y);
+
+/* Which loops the log-sum-exp runs: 0 scalar, 1 AVX2, 2 AVX-512F (x86-64).
+ * isa >= 0 selects (capped at what the CPU has), -1 only asks; returns the
+ * previous choice. The default is the best the CPU has; every choice gives
+ * bit-identical results (tests compare them). */
+int    hpo_tpe_isa_impl(int isa);
+
+/* A TPE state (hpo_sampler_tpe.create's) for tests: ref_sort >= 0 sets how
+ * g(x) of a numeric parameter gets its sorted points (1: by sorting the
+ * gathered points, the reference; 0: from the sorted columns, the default).
+ * Returns log l - log g of the candidate the last TPE suggestion chose. */
+double hpo_tpe_probe_impl(void *state, int ref_sort);
 
 /* n_below = min(ceil(0.1 n), 25). */
 size_t hpo_tpe_gamma_impl(size_t n);
@@ -57,5 +71,11 @@ void   hpo_tpe_split_impl(const hpo_history *h, int64_t exclude, int constant_li
  * Optuna. Returns HPO_ENOMEM with out untouched. */
 hpo_status hpo_tpe_logpdf_impl(const hpo_dist *d, const hpo_pval *obs, size_t n, double prior_weight,
                                const hpo_pval *at, size_t n_at, double *out);
+/* The same for nd parameters d (nd): nd == 1 the univariate estimator, nd > 1
+ * the joint (multivariate) one; obs (n, nd) and at (n_at, nd) trial-major.
+ * o3: compat_optuna3's rules (Optuna 3.0-3.4). */
+hpo_status hpo_tpe_logpdf_joint_impl(const hpo_dist *const *d, size_t nd, const hpo_pval *obs, size_t n,
+                                     double prior_weight, int o3, const hpo_pval *at, size_t n_at,
+                                     double *out);
 
 #endif

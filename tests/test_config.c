@@ -492,6 +492,34 @@ Test(config_bad, from_string_without_name)
     hpo_config_destroy(&c);
 }
 
+Test(config, tpe_compat_optuna3)
+{
+    hpo_config *c = load_str(k_minimal, NULL);
+    cr_expect_eq(c->sampler.compat, 0);                  /* none: current Optuna */
+    hpo_config_destroy(&c);
+    c = load_str("study: {direction: maximize}\n"
+                 "sampler: {type: tpe, compat: Optuna3}\n"
+                 "data: {path: x.csv, target: y}\n"
+                 "train: {epochs: 5, n_units: 8}\n", "t.yaml");
+    cr_expect_eq(c->sampler.compat, 1);
+    hpo_config_destroy(&c);
+    static const char *const bad[] = {
+        "sampler: {type: tpe, compat: optuna31}\n",      /* not a value */
+        "sampler: {type: random, compat: optuna3}\n",    /* a tpe key */
+    };
+    static const char *const want[] = {"did you mean 'optuna3'?", "'random'"};
+    for (int i = 0; i < 2; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "study: {direction: maximize}\n%sdata: {path: x.csv, target: y}\n"
+                 "train: {epochs: 5, n_units: 8}\n", bad[i]);
+        c = NULL;
+        cr_assert_eq(hpo_config_load_string(text, "t.yaml", &c), HPO_EINVAL, "%s", bad[i]);
+        cr_expect(strstr(hpo_error_message(), "compat"), "%s", hpo_error_message());
+        cr_expect(strstr(hpo_error_message(), want[i]), "%s", hpo_error_message());
+        hpo_error_clear();
+    }
+}
+
 Test(config, data_path_resolution)
 {
     /* The study file's directory first ... */
@@ -537,7 +565,7 @@ Test(config, print_keys)
     cr_assert_not_null(f);
     hpo_config_print_keys(f);
     fclose(f);
-    static const char *const words[] = {"study:", "direction", "sampler:", "constant_liar [tpe]",
+    static const char *const words[] = {"study:", "direction", "sampler:", "constant_liar [tpe]", "compat [tpe]",
                                         "pruner:", "reduction_factor [successive_halving]",
                                         "default: 4", "data:", "missing", "train:", "n_units",
                                         "per_layer", "output_activation"};

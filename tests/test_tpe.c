@@ -635,7 +635,7 @@ Test(tpe_sampler, out_of_memory_leaves_no_leak)
     }
     hpo_trial_rec *me = add_trial(&h, HPO_RUNNING, NAN);
     long live0 = hpo_test_alloc_live();
-    for (long k = 0; k < 40; k++) {
+    for (long k = 0; k < 80; k++) {       /* more than a suggestion allocates */
         void *st = make_tpe(1, 1, 0);
         hpo_rng rng;
         hpo_rng_seed(&rng, 1);
@@ -647,6 +647,7 @@ Test(tpe_sampler, out_of_memory_leaves_no_leak)
         hpo_error_clear();
         cr_assert(s1 == HPO_OK || s1 == HPO_ENOMEM);
         cr_assert(s2 == HPO_OK || s2 == HPO_ENOMEM);
+        if (k == 79) cr_assert(s1 == HPO_OK && s2 == HPO_OK, "more than 80 allocations: not all were failed");
         hpo_sampler_tpe.destroy(st);
         cr_assert_eq(hpo_test_alloc_live(), live0, "leak after failing allocation %ld", k);
     }
@@ -741,4 +742,379 @@ Test(tpe_sampler, incremental_state_matches_a_fresh_one)
     hpo_history_clear(&h);
     hpo_dist_clear(&dx);
     hpo_dist_clear(&dy);
+}
+
+/* ---- compat: optuna3 (Optuna 3.0-3.4's Parzen estimator) ------------------ */
+
+/* Optuna 3.1's _ParzenEstimator.log_pdf: tests/ref/make_tpe_o3_ref.py */
+static const double k_obs30[30] = {
+    -3.855376, 6.698782, 1.576138, 5.851978, 9.669843, 3.077438, 2.516807, -3.919233, -0.973415, 2.498238,
+    5.18845, 7.056086, 0.714117, -4.010955, -0.677816, 8.643903, -1.79922, 1.781859, 8.96809, -4.626512,
+    4.008234, 9.251943, -1.545457, 3.227349, 8.636926, -3.002458, 2.851189, 6.256148, 5.035199, 2.016293};
+
+/* log pdf of one parameter's estimator in compat (o3) or default mode */
+static void logpdf1(const hpo_dist *d, const hpo_pval *obs, size_t n, const hpo_pval *at, size_t m, int o3,
+                    double *out)
+{
+    cr_assert_eq(hpo_tpe_logpdf_joint_impl(&d, 1, obs, n, 1.0, o3, at, m, out), HPO_OK);
+}
+
+static void check_o3(const hpo_dist *d, const hpo_pval *obs, size_t n, const hpo_pval *at, size_t m,
+                     const double *ref)
+{
+    double out[16];
+    logpdf1(d, obs, n, at, m, 1, out);
+    for (size_t i = 0; i < m; i++) NEAR(out[i], ref[i], 1e-10);
+}
+
+Test(tpe_compat, optuna3_univariate_matches_optuna31)
+{
+    hpo_dist d;
+    hpo_pval obs[30], at[11];
+    /* float [-5, 10]: 30 observations (ramp weights), 1, and ties on the prior mean 2.5 */
+    cr_assert_eq(hpo_dist_float(&d, "x", -5, 10, 0, 0, NULL), HPO_OK);
+    static const double pts[7] = {-5.0, -4.1, 0.0, 1.1, 2.5, 3.3, 9.99};
+    for (int i = 0; i < 7; i++) at[i].f = pts[i];
+    for (int i = 0; i < 30; i++) obs[i].f = k_obs30[i];
+    static const double r30[7] = {-2.8544106926538104, -2.4393750941746273, -2.6472442339290625,
+                                  -2.6444633289963138, -2.119254530398293, -2.320408976189997,
+                                  -2.701054592776324};
+    check_o3(&d, obs, 30, at, 7, r30);
+    double def[7];                          /* the default (current Optuna) differs */
+    logpdf1(&d, obs, 30, at, 7, 0, def);
+    for (int i = 0; i < 7; i++) cr_assert_gt(fabs(def[i] - r30[i]), 1e-3, "point %d", i);
+    obs[0].f = -4.1;
+    static const double r1[7] = {-0.18982833913296537, -0.16998068535572497, -0.19907949435735217,
+                                 -0.2350510962556181, -0.29325393539157524, -0.3313431324190693,
+                                 -0.6974879171884754};
+    check_o3(&d, obs, 1, at, 7, r1);
+    static const double otie[7] = {2.5, -4.1, 2.5, 7.0, 0.3, 9.5, 2.5};
+    for (int i = 0; i < 7; i++) obs[i].f = otie[i];
+    static const double rtie[7] = {-1.4748000171908437, -1.4162729089302883, -1.1402102716427878,
+                                   -0.9991762041906915, -0.9147800175368355, -0.9580353113844986,
+                                   -1.3512584125102378};
+    check_o3(&d, obs, 7, at, 7, rtie);
+    hpo_dist_clear(&d);
+    /* log float [1e-5, 1e-1]: kernels in log space */
+    cr_assert_eq(hpo_dist_float(&d, "lr", 1e-5, 1e-1, 0, 1, NULL), HPO_OK);
+    static const double olr[6] = {1e-3, 3e-4, 2e-2, 5e-5, 1.2e-3, 8e-2}, plr[5] = {1e-5, 1e-4, 1e-3, 4.5e-3, 1e-1};
+    for (int i = 0; i < 6; i++) obs[i].f = olr[i];
+    for (int i = 0; i < 5; i++) at[i].f = plr[i];
+    static const double rlr[5] = {-1.585893314357421, -1.1286375425614699, -0.9692933636573752,
+                                  -1.1004010292956847, -1.1463782936897144};
+    check_o3(&d, obs, 6, at, 5, rlr);
+    hpo_dist_clear(&d);
+    /* int [0, 10]: cell masses (no sigma rule), but the prior mean 5 is a neighbour */
+    cr_assert_eq(hpo_dist_int(&d, "k", 0, 10, 1, 0, NULL), HPO_OK);
+    static const int64_t oi[6] = {5, 2, 2, 9, 5, 0};
+    for (int i = 0; i < 6; i++) obs[i].i = oi[i];
+    for (int i = 0; i < 11; i++) at[i].i = i;
+    static const double ri[11] = {-2.2567476511298477, -2.146517691508031, -2.1322901190873664,
+                                  -2.1402118278731854, -2.125048473110651, -2.1622063775362905,
+                                  -2.344827585885895, -2.6368957903687713, -2.9036468467466916,
+                                  -3.084765938082482, -3.226025141736822};
+    check_o3(&d, obs, 6, at, 11, ri);
+    hpo_dist_clear(&d);
+    /* log int [1, 100]: in 3.x a continuous kernel in log space */
+    cr_assert_eq(hpo_dist_int(&d, "u", 1, 100, 1, 1, NULL), HPO_OK);
+    static const int64_t oli[4] = {3, 10, 10, 64}, pli[6] = {1, 3, 4, 10, 57, 100};
+    for (int i = 0; i < 4; i++) obs[i].i = oli[i];
+    for (int i = 0; i < 6; i++) at[i].i = pli[i];
+    static const double rli[6] = {-1.237990145866902, -0.8427522729226629, -0.7772911506072082,
+                                  -0.698834796363748, -0.9148865098132373, -1.0168029601469155};
+    check_o3(&d, obs, 4, at, 6, rli);
+    hpo_dist_clear(&d);
+}
+
+Test(tpe_compat, optuna3_multivariate_matches_optuna31)
+{
+    /* 3.1's multivariate kernels (Scott bandwidth) also lack -log sigma */
+    hpo_dist dx, dy, dk;
+    cr_assert_eq(hpo_dist_float(&dx, "x", -5, 10, 0, 0, NULL), HPO_OK);
+    cr_assert_eq(hpo_dist_float(&dy, "y", 1e-3, 1.0, 0, 1, NULL), HPO_OK);
+    cr_assert_eq(hpo_dist_int(&dk, "k", 0, 10, 1, 0, NULL), HPO_OK);
+    const hpo_dist *ds[3] = {&dx, &dy, &dk};
+    static const double ox[5] = {-4.1, 0.0, 3.3, 7.7, 1.1}, oy[5] = {0.01, 0.5, 0.002, 0.1, 0.03};
+    static const int64_t ok[5] = {1, 4, 4, 10, 7};
+    static const double ax[4] = {-4.0, 0.5, 3.0, 9.0}, ay[4] = {0.01, 0.3, 0.005, 0.9};
+    static const int64_t ak[4] = {1, 4, 5, 10};
+    hpo_pval obs[15], at[12];
+    for (int i = 0; i < 5; i++) { obs[3 * i].f = ox[i]; obs[3 * i + 1].f = oy[i]; obs[3 * i + 2].i = ok[i]; }
+    for (int i = 0; i < 4; i++) { at[3 * i].f = ax[i]; at[3 * i + 1].f = ay[i]; at[3 * i + 2].i = ak[i]; }
+    static const double ref[4] = {-3.6468672499072308, -3.7514337111888474, -3.8150122969588454,
+                                  -4.276531473695082};
+    double out[4];
+    cr_assert_eq(hpo_tpe_logpdf_joint_impl(ds, 3, obs, 5, 1.0, 1, at, 4, out), HPO_OK);
+    for (int i = 0; i < 4; i++) NEAR(out[i], ref[i], 1e-10);
+    hpo_dist_clear(&dx); hpo_dist_clear(&dy); hpo_dist_clear(&dk);
+}
+
+/* a study with the sampler options o */
+static hpo_study *run_opts(const hpo_sampler_opts *o, uint64_t seed, double (*f)(hpo_trial *), int n)
+{
+    hpo_study *s = NULL;
+    cr_assert_eq(hpo_study_create(&s), HPO_OK);
+    cr_assert_eq(hpo_study_set_seed(s, seed), HPO_OK);
+    cr_assert_eq(hpo_study_set_log(s, NULL), HPO_OK);
+    cr_assert_eq(hpo_study_set_sampler_opts(s, o), HPO_OK);
+    run_ctx c = {f};
+    cr_assert_eq(hpo_study_optimize(s, run_obj, &c, n, 0), HPO_OK);
+    return s;
+}
+
+Test(tpe_compat, optuna3_sampler_runs_and_optimises)
+{
+    /* conditional space with log int and a step: compat changes the choices, not the grid */
+    hpo_sampler_opts o;
+    for (int mode = 0; mode < 3; mode++) {
+        hpo_sampler_opts_default(&o, "tpe");
+        o.compat_optuna3 = 1;
+        o.multivariate = mode >= 1;
+        o.group = mode == 2;
+        hpo_study *s = run_opts(&o, 3, f_cond, 80);
+        check_conditional(s, 80);
+        hpo_study *r = run_study("random", 0, 0, 3, f_cond, 80);
+        cr_assert_lt(best_after(s, 80), best_after(r, 80) + 0.05, "mode %d", mode);
+        hpo_study_destroy(&s);
+        hpo_study_destroy(&r);
+    }
+    hpo_sampler_opts_default(&o, "tpe");
+    o.compat_optuna3 = 1;
+    hpo_study *a = run_opts(&o, 42, f_quad, 40), *b = run_study("tpe", 0, 0, 42, f_quad, 40);
+    int diff = 0;
+    for (size_t i = 10; i < 40; i++) diff += hpo_rec_value(hpo_study_trial(a, i)) != hpo_rec_value(hpo_study_trial(b, i));
+    cr_assert_gt(diff, 0, "compat: optuna3 made no difference");
+    hpo_study_destroy(&a);
+    hpo_study_destroy(&b);
+}
+
+/* ---- the log-sum-exp's scalar, AVX2 and AVX-512 loops ----------------------- */
+
+/* the widest loops this CPU has: 0 scalar, 1 AVX2, 2 AVX-512 */
+static int best_isa(void)
+{
+    int old = hpo_tpe_isa_impl(2), got = hpo_tpe_isa_impl(-1);
+    hpo_tpe_isa_impl(old);
+    return got;
+}
+
+/* log pdf under the scalar loops and each vector one; the same bits */
+static void same_bits(const hpo_dist *const *ds, size_t nd, const hpo_pval *obs, size_t n, int o3,
+                      const hpo_pval *at, size_t m)
+{
+    double a[64], b[64];
+    hpo_tpe_isa_impl(0);
+    cr_assert_eq(hpo_tpe_logpdf_joint_impl(ds, nd, obs, n, 1.0, o3, at, m, a), HPO_OK);
+    for (int isa = 1; isa <= best_isa(); isa++) {
+        hpo_tpe_isa_impl(isa);
+        cr_assert_eq(hpo_tpe_logpdf_joint_impl(ds, nd, obs, n, 1.0, o3, at, m, b), HPO_OK);
+        for (size_t j = 0; j < m; j++)
+            cr_assert_eq(memcmp(&a[j], &b[j], sizeof a[j]), 0,
+                         "isa %d, kind %d, %zu dims, n %zu, o3 %d, point %zu: %.17g vs %.17g",
+                         isa, (int)ds[0]->kind, nd, n, o3, j, b[j], a[j]);
+    }
+}
+
+Test(tpe_simd, vector_and_scalar_loops_give_the_same_bits)
+{
+    if (best_isa() == 0) cr_skip_test("no AVX2 on this CPU: only the scalar loops exist");
+    int old = hpo_tpe_isa_impl(-1);
+    hpo_dist df, dl, di;
+    cr_assert_eq(hpo_dist_float(&df, "x", -5, 10, 0, 0, NULL), HPO_OK);
+    cr_assert_eq(hpo_dist_float(&dl, "l", 1e-5, 1e-1, 0, 1, NULL), HPO_OK);
+    cr_assert_eq(hpo_dist_int(&di, "k", 0, 30, 1, 0, NULL), HPO_OK);
+    const hpo_dist *ds[3] = {&df, &dl, &di};
+    static const size_t sizes[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 25, 26, 27, 31, 100, 257, 1001};
+    enum { NMAX = 1001, M = 64 };
+    hpo_rng g;
+    hpo_rng_seed(&g, 17);
+    hpo_pval *obs = malloc(3 * NMAX * sizeof *obs), *col = malloc(3 * NMAX * sizeof *col), at[3 * M], atc[3][M];
+    cr_assert(obs && col);
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        /* most x in a tight cluster, so whole blocks of kernels fall below
+         * e^-40 at points far from it; the rest spread out */
+        for (size_t i = 0; i < n; i++) {
+            double u = hpo_rng_uniform(&g);
+            obs[3 * i].f = i % 5 ? 8.0 + 0.01 * u : -5 + 15 * u;
+            obs[3 * i + 1].f = exp(log(1e-5) + log(1e4) * hpo_rng_uniform(&g));
+            obs[3 * i + 2].i = (int64_t)(31 * hpo_rng_uniform(&g));
+        }
+        for (size_t j = 0; j < M; j++) {
+            at[3 * j].f = j == 0 ? -5.0 : j == 1 ? 10.0 : -5 + 15 * hpo_rng_uniform(&g);
+            at[3 * j + 1].f = exp(log(1e-5) + log(1e4) * hpo_rng_uniform(&g));
+            at[3 * j + 2].i = (int64_t)(31 * hpo_rng_uniform(&g));
+            for (int c = 0; c < 3; c++) atc[c][j] = at[3 * j + c];
+        }
+        for (int o3 = 0; o3 < 2; o3++) {
+            for (int c = 0; c < 3; c++) {          /* each parameter alone */
+                for (size_t i = 0; i < n; i++) col[i] = obs[3 * i + c];
+                same_bits(&ds[c], 1, col, n, o3, atc[c], M);
+            }
+            same_bits(ds, 3, obs, n, o3, at, M);   /* jointly */
+        }
+    }
+    hpo_tpe_isa_impl(old);
+    free(obs);
+    free(col);
+    hpo_dist_clear(&df); hpo_dist_clear(&dl); hpo_dist_clear(&di);
+}
+
+static double f_mix(hpo_trial *t)
+{
+    static const char *const cats[] = {"a", "b", "c"};
+    double s = 0;
+    for (int i = 0; i < 3; i++) {
+        char n[8];
+        snprintf(n, sizeof n, "x%d", i);
+        double x = hpo_suggest_float(t, n, -10, 10, 0);
+        s += (x - i) * (x - i);
+    }
+    const char *c = hpo_suggest_categorical_str(t, "c", cats, 3);
+    int64_t k = hpo_suggest_int(t, "k", 0, 10, 0);
+    double lr = hpo_suggest_float(t, "lr", 1e-5, 1e-1, HPO_LOG);
+    return s + (c[0] - 'a') + (double)((k - 3) * (k - 3)) + fabs(log10(lr) + 3);
+}
+
+Test(tpe_simd, a_study_is_the_same_under_every_loop)
+{
+    int best = best_isa();
+    if (best == 0) cr_skip_test("no AVX2 on this CPU: only the scalar loops exist");
+    int old = hpo_tpe_isa_impl(-1);
+    for (int mode = 0; mode < 4; mode++) {         /* tpe, tpe-mv, compat, compat mv */
+        hpo_sampler_opts o;
+        hpo_sampler_opts_default(&o, "tpe");
+        o.multivariate = o.group = mode & 1;
+        o.compat_optuna3 = mode >> 1;
+        hpo_tpe_isa_impl(0);
+        hpo_study *a = run_opts(&o, 5, f_mix, 150);
+        for (int isa = 1; isa <= best; isa++) {
+            hpo_tpe_isa_impl(isa);
+            hpo_study *b = run_opts(&o, 5, f_mix, 150);
+            for (size_t i = 0; i < 150; i++) {
+                const hpo_trial_rec *ra = hpo_study_trial(a, i), *rb = hpo_study_trial(b, i);
+                cr_assert_eq(ra->n_params, rb->n_params);
+                for (size_t p = 0; p < ra->n_params; p++)
+                    cr_assert_eq(memcmp(&ra->params[p].v, &rb->params[p].v, sizeof ra->params[p].v), 0,
+                                 "isa %d, mode %d, trial %zu, %s", isa, mode, i, ra->params[p].name);
+            }
+            hpo_study_destroy(&b);
+        }
+        hpo_study_destroy(&a);
+    }
+    hpo_tpe_isa_impl(old);
+}
+
+/* ---- the sorted columns ------------------------------------------------------ */
+
+/* g(x) of a numeric parameter takes its points in (value, trial number) order
+ * from columns kept sorted as trials finish; the reference sorts the gathered
+ * points each call. Ties matter (with >= 25 above, equal values get different
+ * bandwidths and weights): values on a coarse grid, -0.0 and +0.0, liars equal
+ * to finished values, trials finishing out of order. The chosen candidate's
+ * score (log l - log g) must have the same bits. */
+Test(tpe_sampler, sorted_columns_give_what_a_sort_gives)
+{
+    hpo_history h = {.direction = HPO_MINIMIZE};
+    hpo_dist dx, dy;
+    cr_assert_eq(hpo_dist_float(&dx, "x", -5, 5, 0, 0, NULL), HPO_OK);
+    cr_assert_eq(hpo_dist_int(&dy, "y", 0, 10, 1, 0, NULL), HPO_OK);
+    hpo_rng g;
+    hpo_rng_seed(&g, 8);
+    enum { N = 120 };
+    hpo_trial_rec *tr[N];
+    for (int i = 0; i < N; i++) {
+        tr[i] = add_trial(&h, HPO_RUNNING, NAN);
+        double x = 0.5 * floor(20 * hpo_rng_uniform(&g)) - 5;      /* 20 values */
+        if (i % 7 == 0) x = i % 14 ? -0.0 : 0.0;                    /* signed zeros, interleaved */
+        hpo_pval vx = {.f = x}, vy = {.i = (int64_t)(11 * hpo_rng_uniform(&g))};
+        cr_assert_eq(hpo_rec_add_param(tr[i], "x", &dx, vx), HPO_OK);
+        if (i % 4) cr_assert_eq(hpo_rec_add_param(tr[i], "y", &dy, vy), HPO_OK);
+    }
+    hpo_trial_rec *me = add_trial(&h, HPO_RUNNING, NAN);
+    void *fast = make_tpe(1, 0, 0), *ref = make_tpe(1, 0, 0);
+    hpo_tpe_probe_impl(ref, 1);
+    int checked = 0;
+    for (int k = 0; k < N - 6; k++) {            /* the last 6 stay RUNNING: liars */
+        int i = (k * 53) % (N - 6);
+        hpo_trial_rec *r = tr[i];
+        double x = r->params[0].v.f;
+        if (i % 13 == 5) r->state = HPO_FAIL;
+        else if (i % 9 == 3) { r->state = HPO_PRUNED; add_report(r, i % 3, x); }
+        else { r->state = HPO_COMPLETE; r->value = fabs(x - 1) + 0.01 * (i % 7); }
+        if (k < 12 || k % 3) continue;
+        for (int p = 0; p < 2; p++) {
+            hpo_rng a, b;
+            hpo_rng_seed(&a, (uint64_t)k);
+            b = a;
+            hpo_pval va, vb;
+            cr_assert_eq(hpo_sampler_tpe.sample(fast, &h, me, p ? "y" : "x", p ? &dy : &dx, &a, &va), HPO_OK);
+            cr_assert_eq(hpo_sampler_tpe.sample(ref, &h, me, p ? "y" : "x", p ? &dy : &dx, &b, &vb), HPO_OK);
+            cr_assert_eq(memcmp(&va, &vb, sizeof va), 0, "after %d finished, %s", k, p ? "y" : "x");
+            double sa = hpo_tpe_probe_impl(fast, -1), sb = hpo_tpe_probe_impl(ref, -1);
+            cr_assert_eq(memcmp(&sa, &sb, sizeof sa), 0, "after %d finished, %s: score %.17g vs %.17g", k,
+                         p ? "y" : "x", sa, sb);
+            checked++;
+        }
+    }
+    cr_assert_gt(checked, 40);
+    hpo_sampler_tpe.destroy(fast);
+    hpo_sampler_tpe.destroy(ref);
+    hpo_history_clear(&h);
+    hpo_dist_clear(&dx);
+    hpo_dist_clear(&dy);
+}
+
+/* Hyperband hands the sampler one bracket's trials. A bracket's view can end
+ * below trials of other brackets that have finished and been folded in
+ * (parallel workers); they must not count, whether or not the view is
+ * numbered 0..n-1. */
+Test(tpe_sampler, a_view_ignores_finished_trials_outside_it)
+{
+    hpo_history h = {.direction = HPO_MINIMIZE};
+    hpo_dist dx;
+    cr_assert_eq(hpo_dist_float(&dx, "x", -5, 5, 0, 0, NULL), HPO_OK);
+    hpo_rng g;
+    hpo_rng_seed(&g, 21);
+    enum { N = 70, SELF = 40 };
+    for (int i = 0; i < N; i++) {
+        double x = -5 + 10 * hpo_rng_uniform(&g);
+        hpo_trial_rec *r = add_trial(&h, i == SELF ? HPO_RUNNING : HPO_COMPLETE, (x - 1) * (x - 1));
+        hpo_pval v = {.f = x};
+        cr_assert_eq(hpo_rec_add_param(r, "x", &dx, v), HPO_OK);
+    }
+    hpo_trial_rec *self = h.trials[SELF];
+    for (int contiguous = 0; contiguous < 2; contiguous++) {
+        void *inc = make_tpe(1, 0, 0);
+        hpo_rng a, b;
+        hpo_rng_seed(&a, 1);
+        hpo_pval v0;            /* the whole history first: every trial folded in */
+        cr_assert_eq(hpo_sampler_tpe.sample(inc, &h, self, "x", &dx, &a, &v0), HPO_OK);
+        /* the view: trials 0..SELF (contiguous) or the even ones up to SELF */
+        hpo_history v = {.direction = HPO_MINIMIZE}, w = {.direction = HPO_MINIMIZE};
+        v.trials = malloc(N * sizeof *v.trials);
+        cr_assert_not_null(v.trials);
+        v.cap = N;
+        for (int i = 0; i <= SELF; i += contiguous ? 1 : 2) v.trials[v.n++] = h.trials[i];
+        for (size_t i = 0; i < v.n; i++) {
+            const hpo_trial_rec *s = v.trials[i];
+            hpo_trial_rec *c = add_trial(&w, s->state, s->value);
+            cr_assert_eq(hpo_rec_add_param(c, "x", &dx, s->params[0].v), HPO_OK);
+        }
+        void *fresh = make_tpe(1, 0, 0);
+        hpo_rng_seed(&a, 99);
+        b = a;
+        hpo_pval va, vb;
+        cr_assert_eq(hpo_sampler_tpe.sample(inc, &v, self, "x", &dx, &a, &va), HPO_OK);
+        cr_assert_eq(hpo_sampler_tpe.sample(fresh, &w, w.trials[w.n - 1], "x", &dx, &b, &vb), HPO_OK);
+        double sa = hpo_tpe_probe_impl(inc, -1), sb = hpo_tpe_probe_impl(fresh, -1);
+        cr_assert_eq(va.f, vb.f, "contiguous %d", contiguous);
+        cr_assert_eq(sa, sb, "contiguous %d: score %.17g vs %.17g", contiguous, sa, sb);
+        hpo_sampler_tpe.destroy(fresh);
+        hpo_sampler_tpe.destroy(inc);
+        free(v.trials);
+        hpo_history_clear(&w);
+    }
+    hpo_history_clear(&h);
+    hpo_dist_clear(&dx);
 }
