@@ -120,6 +120,10 @@ def finals_mode(ref, specs):
 
 
 def main():
+    if len(sys.argv) < 3 or sys.argv[1] in ("-h", "--help"):
+        ok = len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help")
+        print(__doc__.strip(), file=sys.stdout if ok else sys.stderr)
+        sys.exit(0 if ok else 2)
     if sys.argv[1] == "--finals":
         finals_mode(sys.argv[2], sys.argv[3:])
         return
