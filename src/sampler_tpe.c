@@ -965,9 +965,18 @@ static void est_draw(const tpe_est *e, const tpe_dim *m, size_t a, size_t k, hpo
 typedef struct tpe_param {
     char    *name;
     hpo_dist dist;       /* first seen */
-    size_t   count;      /* finished trials holding it with this distribution */
-    size_t   group;      /* group id (group mode) */
 } tpe_param;
+
+/* The relative search space over a set of finished trials: how many hold each
+ * parameter of the table with its first-seen distribution (the intersection
+ * is those held by all), and the co-occurrence partition (group mode). */
+typedef struct tpe_space {
+    size_t *count;       /* (n) */
+    size_t *group;       /* (n) group id; SIZE_MAX: in none of the trials */
+    size_t n;            /* entries set up: the table's first n parameters */
+    size_t cap_count, cap_group;
+    size_t n_groups;
+} tpe_space;
 
 /* The joint sample of a RUNNING trial, handed out by `sample`. */
 typedef struct tpe_joint {
@@ -1037,7 +1046,9 @@ typedef struct tpe_state {
     size_t cap_d;
     /* ---- multivariate / group */
     tpe_param *params; size_t n_params, cap_params;
-    size_t n_groups;
+    tpe_space all;           /* over every finished trial folded in */
+    tpe_space view;          /* over a filtered view's finished trials (this call) */
+    int viewed;              /* this call's history is a filtered view */
     size_t *gmap; size_t cap_gmap;     /* group id remap scratch */
     tpe_joint *joint; size_t n_joint, cap_joint;
     /* ---- tests (hpo_tpe_probe_impl) */
@@ -1262,10 +1273,54 @@ static long param_find(const tpe_state *s, const char *name)
     return -1;
 }
 
-/* Fold one finished trial into the multivariate parameter table: per-parameter
- * counts (intersection) and the co-occurrence partition (groups). Every
- * allocation comes first: on failure the table is unchanged but for new,
- * still unused parameter slots. Cost O(params^2). */
+/* Set up sp's entries for the table's parameters [sp->n, n_params): none
+ * held yet, in no group. */
+static hpo_status space_extend(tpe_state *s, tpe_space *sp)
+{
+    HPO_TRY(grow((void **)&sp->count, &sp->cap_count, s->n_params, sizeof *sp->count));
+    HPO_TRY(grow((void **)&sp->group, &sp->cap_group, s->n_params, sizeof *sp->group));
+    for (; sp->n < s->n_params; sp->n++) { sp->count[sp->n] = 0; sp->group[sp->n] = SIZE_MAX; }
+    return HPO_OK;
+}
+
+/* Add one finished trial, whose parameters are all in the table, to sp:
+ * counts, and every group split into "group & this trial" and the rest
+ * (Optuna's group decomposition). On failure sp is unchanged. */
+static hpo_status space_add(tpe_state *s, tpe_space *sp, const hpo_trial_rec *r)
+{
+    HPO_TRY(space_extend(s, sp));
+    HPO_TRY(grow((void **)&s->gmap, &s->cap_gmap, sp->n_groups + r->n_params + 1, sizeof *s->gmap));
+    for (size_t g = 0; g <= sp->n_groups; g++) s->gmap[g] = SIZE_MAX;
+    size_t next = sp->n_groups;     /* ids for "group & this trial" parts */
+    for (size_t p = 0; p < r->n_params; p++) {
+        size_t q = (size_t)param_find(s, r->params[p].name);
+        if (hpo_dist_equal(&s->params[q].dist, &r->params[p].dist)) sp->count[q]++;
+        size_t g = sp->group[q] == SIZE_MAX ? sp->n_groups : sp->group[q];   /* new: one new group */
+        if (s->gmap[g] == SIZE_MAX) s->gmap[g] = next++;
+        sp->group[q] = s->gmap[g];
+    }
+    /* compact group ids to 0..n_groups-1, in order of first parameter */
+    size_t ng = 0;
+    for (size_t g = 0; g < next; g++) s->gmap[g] = SIZE_MAX;
+    for (size_t q = 0; q < sp->n; q++) {
+        if (sp->group[q] == SIZE_MAX) continue;
+        if (s->gmap[sp->group[q]] == SIZE_MAX) s->gmap[sp->group[q]] = ng++;
+        sp->group[q] = s->gmap[sp->group[q]];
+    }
+    sp->n_groups = ng;
+    return HPO_OK;
+}
+
+static void space_free(tpe_space *sp)
+{
+    hpo_free(sp->count);
+    hpo_free(sp->group);
+}
+
+/* Fold one finished trial into the multivariate parameter table and the
+ * whole history's space. Every allocation comes first: on failure the space
+ * is unchanged; the table may hold new, still unused parameters.
+ * Cost O(params^2). */
 static hpo_status fold_params(tpe_state *s, const hpo_trial_rec *r)
 {
     for (size_t p = 0; p < r->n_params; p++) {
@@ -1279,30 +1334,9 @@ static hpo_status fold_params(tpe_state *s, const hpo_trial_rec *r)
             hpo_free(q->name);
             HPO_FAIL(HPO_ENOMEM, "out of memory for a distribution");
         }
-        q->group = SIZE_MAX;
         s->n_params++;
     }
-    HPO_TRY(grow((void **)&s->gmap, &s->cap_gmap, s->n_groups + r->n_params + 1, sizeof *s->gmap));
-    for (size_t g = 0; g <= s->n_groups; g++) s->gmap[g] = SIZE_MAX;
-    size_t next = s->n_groups;     /* ids for "group & this trial" parts */
-    for (size_t p = 0; p < r->n_params; p++) {
-        tpe_param *q = &s->params[param_find(s, r->params[p].name)];
-        if (hpo_dist_equal(&q->dist, &r->params[p].dist)) q->count++;
-        size_t g = q->group == SIZE_MAX ? s->n_groups : q->group;   /* new params: one new group */
-        if (s->gmap[g] == SIZE_MAX) s->gmap[g] = next++;
-        q->group = s->gmap[g];
-    }
-    /* compact group ids to 0..n_groups-1, in order of first parameter */
-    size_t ng = 0;
-    for (size_t g = 0; g < next; g++) s->gmap[g] = SIZE_MAX;
-    for (size_t p = 0; p < s->n_params; p++) {
-        tpe_param *q = &s->params[p];
-        if (q->group == SIZE_MAX) continue;
-        if (s->gmap[q->group] == SIZE_MAX) s->gmap[q->group] = ng++;
-        q->group = s->gmap[q->group];
-    }
-    s->n_groups = ng;
-    return HPO_OK;
+    return space_add(s, &s->all, r);
 }
 
 /* Direction-free rank keys of a finished trial (Optuna's _split_trials):
@@ -1404,6 +1438,7 @@ static hpo_status sync_history(tpe_state *s, const hpo_history *h, int64_t self)
     int maxi = h->direction == HPO_MAXIMIZE;
     s->n_liar = 0;
     s->call_fin = 0;
+    s->viewed = 0;
     if (h->n == 0) return HPO_OK;
     size_t top = (size_t)h->trials[h->n - 1]->number + 1;
     HPO_TRY(reserve_num(s, top));
@@ -1446,6 +1481,7 @@ static hpo_status sync_history(tpe_state *s, const hpo_history *h, int64_t self)
         return HPO_OK;
     }
     /* a view */
+    s->viewed = 1;
     for (size_t i = 0; i < h->n; i++) {
         const hpo_trial_rec *r = h->trials[i];
         if (r->state != HPO_RUNNING) HPO_TRY(ingest(s, r));
@@ -1709,14 +1745,34 @@ static void sort_by_name(size_t *idx, size_t n, const tpe_param *p)
     }
 }
 
+/* The space over the view h's finished trials (all folded in already). */
+static hpo_status view_space(tpe_state *s, const hpo_history *h)
+{
+    tpe_space *sp = &s->view;
+    sp->n = 0;
+    sp->n_groups = 0;
+    HPO_TRY(space_extend(s, sp));
+    for (size_t i = 0; i < h->n; i++) {
+        const hpo_trial_rec *r = h->trials[i];
+        if (r->state != HPO_RUNNING && IS_FIN(s->fin[r->number])) HPO_TRY(space_add(s, sp, r));
+    }
+    return HPO_OK;
+}
+
 static hpo_status tpe_trial_begin(void *state, const hpo_history *h, hpo_trial_rec *t, hpo_rng *rng)
 {
     tpe_state *s = state;
     if (!s->o.multivariate) return HPO_OK;
     joint_purge(s, h);
     HPO_TRY(sync_history(s, h, t->number));
-    size_t n_fin = s->n_fin;      /* every finished trial folded in (the table's counts) */
+    size_t n_fin = s->call_fin;   /* the finished trials h holds (a bracket's, with hyperband) */
     if (n_fin == 0 || n_fin < (size_t)s->o.startup_trials) return HPO_OK;
+    const tpe_space *sp = &s->all;
+    HPO_TRY(space_extend(s, &s->all));
+    if (s->viewed) {
+        HPO_TRY(view_space(s, h));
+        sp = &s->view;
+    }
     /* the space: parameters in every finished trial with one distribution
      * (multivariate) or every parameter, by group (group), single-valued dropped */
     size_t *idx = hpo_malloc((s->n_params ? s->n_params : 1) * sizeof *idx);
@@ -1725,7 +1781,8 @@ static hpo_status tpe_trial_begin(void *state, const hpo_history *h, hpo_trial_r
     for (size_t p = 0; p < s->n_params; p++) {
         hpo_pval one;
         if (single_value(&s->params[p].dist, &one)) continue;
-        if (!s->o.group && s->params[p].count != n_fin) continue;
+        if (sp->group[p] == SIZE_MAX) continue;                 /* in none of h's trials */
+        if (!s->o.group && sp->count[p] != n_fin) continue;
         idx[m++] = p;
     }
     hpo_status st = HPO_OK;
@@ -1734,12 +1791,12 @@ static hpo_status tpe_trial_begin(void *state, const hpo_history *h, hpo_trial_r
     j.pidx = hpo_malloc(m * sizeof *j.pidx);
     j.v = hpo_malloc(m * sizeof *j.v);
     HPO_CHECK_GOTO(j.pidx && j.v, done, HPO_ENOMEM, "out of memory for a joint sample");
-    size_t ng = s->o.group ? s->n_groups : 1;
+    size_t ng = s->o.group ? sp->n_groups : 1;
     for (size_t g = 0; g < ng; g++) {
         size_t d = 0;
         size_t *gi = idx + j.n;            /* this group's parameters, packed after the previous */
         for (size_t q = j.n; q < m; q++) {
-            if (s->o.group && s->params[idx[q]].group != g) continue;
+            if (s->o.group && sp->group[idx[q]] != g) continue;
             size_t tmp = idx[j.n + d]; idx[j.n + d] = idx[q]; idx[q] = tmp;
             d++;
         }
@@ -1802,6 +1859,8 @@ static void tpe_destroy(void *state)
     hpo_free(s->gcol); hpo_free(s->gpos);
     for (size_t i = 0; i < s->n_params; i++) { hpo_free(s->params[i].name); hpo_dist_clear(&s->params[i].dist); }
     hpo_free(s->params);
+    space_free(&s->all);
+    space_free(&s->view);
     hpo_free(s->gmap);
     for (size_t i = 0; i < s->n_joint; i++) joint_free(&s->joint[i]);
     hpo_free(s->joint);

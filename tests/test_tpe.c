@@ -744,6 +744,85 @@ Test(tpe_sampler, incremental_state_matches_a_fresh_one)
     hpo_dist_clear(&dy);
 }
 
+/* Copy of view v's trials renumbered 0..n-1: a whole history of the same trials. */
+static void renumber(const hpo_history *v, hpo_history *w)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        const hpo_trial_rec *s = v->trials[i];
+        hpo_trial_rec *c = add_trial(w, s->state, s->value);
+        for (size_t q = 0; q < s->n_params; q++)
+            cr_assert_eq(hpo_rec_add_param(c, s->params[q].name, &s->params[q].dist, s->params[q].v), HPO_OK);
+        for (size_t q = 0; q < s->n_inter; q++) add_report(c, s->steps[q], s->inter[q]);
+    }
+}
+
+/* Multivariate and group modes on a view (hyperband's bracket) see only the
+ * view's trials: its start-up count, its intersection, its groups. Whole
+ * history: odd trials hold x and w, even ones x, y and z; the view of the
+ * even ones has the space {x, y, z} (one group), the whole history {x}
+ * (groups {x}, {w}, {y, z}). A bug once took the space from every trial
+ * folded in, so a resumed hyperband study (whose sampler had not seen the
+ * other brackets' trials yet) suggested differently from an uninterrupted one. */
+Test(tpe_sampler, multivariate_on_a_view_uses_the_view_s_trials)
+{
+    hpo_dist dx, dy, dz, dw;
+    cr_assert_eq(hpo_dist_float(&dx, "x", -5, 5, 0, 0, NULL), HPO_OK);
+    cr_assert_eq(hpo_dist_float(&dy, "y", 0, 1, 0, 0, NULL), HPO_OK);
+    cr_assert_eq(hpo_dist_int(&dz, "z", 1, 64, 1, 1, NULL), HPO_OK);
+    cr_assert_eq(hpo_dist_float(&dw, "w", 1, 2, 0, 0, NULL), HPO_OK);
+    const hpo_dist *dd[4] = {&dx, &dy, &dz, &dw};
+    const char *nm[4] = {"x", "y", "z", "w"};
+    for (int group = 0; group <= 1; group++)
+        for (int nview = 8; nview <= 15; nview += 7) {   /* below and above the 10 start-up trials */
+            hpo_history h = {.direction = HPO_MINIMIZE};
+            hpo_rng g;
+            hpo_rng_seed(&g, 11);
+            for (int i = 0; i < 30; i++) {
+                double x = -5 + 10 * hpo_rng_uniform(&g);
+                hpo_trial_rec *r = add_trial(&h, HPO_COMPLETE, (x - 1) * (x - 1));
+                cr_assert_eq(hpo_rec_add_param(r, "x", &dx, (hpo_pval){.f = x}), HPO_OK);
+                if (i % 2) {
+                    cr_assert_eq(hpo_rec_add_param(r, "w", &dw, (hpo_pval){.f = 1 + hpo_rng_uniform(&g)}), HPO_OK);
+                    continue;
+                }
+                cr_assert_eq(hpo_rec_add_param(r, "y", &dy, (hpo_pval){.f = hpo_rng_uniform(&g)}), HPO_OK);
+                cr_assert_eq(hpo_rec_add_param(r, "z", &dz, (hpo_pval){.i = 1 + (int64_t)(64 * hpo_rng_uniform(&g))}),
+                             HPO_OK);
+            }
+            hpo_trial_rec *me = add_trial(&h, HPO_RUNNING, NAN);
+            void *inc = make_tpe(1, 1, group), *fresh = make_tpe(1, 1, group);
+            hpo_rng a, b;
+            hpo_rng_seed(&a, 5);
+            hpo_pval v0;          /* no joint sample yet: folds every trial in */
+            cr_assert_eq(hpo_sampler_tpe.sample(inc, &h, me, "x", &dx, &a, &v0), HPO_OK);
+            hpo_history v = {.direction = HPO_MINIMIZE}, w = {.direction = HPO_MINIMIZE};
+            v.trials = malloc(32 * sizeof *v.trials);
+            cr_assert_not_null(v.trials);
+            v.cap = 32;
+            for (int i = 0; i < nview; i++) v.trials[v.n++] = h.trials[2 * i];
+            v.trials[v.n++] = me;
+            renumber(&v, &w);
+            hpo_trial_rec *wme = w.trials[w.n - 1];
+            hpo_rng_seed(&a, 77);
+            b = a;
+            cr_assert_eq(hpo_sampler_tpe.trial_begin(inc, &v, me, &a), HPO_OK);
+            cr_assert_eq(hpo_sampler_tpe.trial_begin(fresh, &w, wme, &b), HPO_OK);
+            for (int p = 0; p < 3; p++) {
+                hpo_pval va, vb;
+                cr_assert_eq(hpo_sampler_tpe.sample(inc, &v, me, nm[p], dd[p], &a, &va), HPO_OK);
+                cr_assert_eq(hpo_sampler_tpe.sample(fresh, &w, wme, nm[p], dd[p], &b, &vb), HPO_OK);
+                cr_assert_eq(memcmp(&va, &vb, sizeof va), 0, "group %d, view of %d: %s", group, nview, nm[p]);
+            }
+            cr_assert_eq(memcmp(&a, &b, sizeof a), 0, "group %d, view of %d: streams apart", group, nview);
+            hpo_sampler_tpe.destroy(fresh);
+            hpo_sampler_tpe.destroy(inc);
+            free(v.trials);
+            hpo_history_clear(&w);
+            hpo_history_clear(&h);
+        }
+    for (int p = 0; p < 4; p++) hpo_dist_clear((hpo_dist *)dd[p]);
+}
+
 /* ---- compat: optuna3 (Optuna 3.0-3.4's Parzen estimator) ------------------ */
 
 /* Optuna 3.1's _ParzenEstimator.log_pdf: tests/ref/make_tpe_o3_ref.py */
