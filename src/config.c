@@ -459,7 +459,9 @@ static hpo_status convert(const ctx *c, const key_spec *k, const char *label, co
     char want[320];
     resolved r = resolve(v);
     describe(k, want, sizeof want);
-    const char *shown = v->len ? v->s : "nothing";
+    const char *shown = v->s;
+    if (v->len == 0)            /* `key:` or `key: ""`: no type takes it */
+        CFG_FAIL(c, HPO_EINVAL, v->mark, "%s: the value is empty; expected %s", label, want);
     switch (k->type) {
     case V_INT:
     case V_INT_AUTO:
@@ -501,7 +503,7 @@ static hpo_status convert(const ctx *c, const key_spec *k, const char *label, co
         out->c = HPO_BOOL(r.b);
         return HPO_OK;
     case V_STR:
-        if (r.kind == R_NULL || v->len == 0)
+        if (r.kind == R_NULL)
             CFG_FAIL(c, HPO_EINVAL, v->mark, "%s: the value is empty; expected %s", label, want);
         out->c = HPO_STR(v->s);
         return HPO_OK;
