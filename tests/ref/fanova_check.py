@@ -2,12 +2,10 @@
 """fanova_check.py - does mpihpo's PED-ANOVA name the same most important
 parameter as Optuna 3.1's fANOVA on the same trials? (issue #8)
 
-    /usr/bin/python3 tests/ref/fanova_check.py STUDY.yaml-derived.csv "learning_rate: float log 1e-4 1e-1" ...
+    /usr/bin/python3 tests/ref/fanova_check.py trials.csv [heart|wide_lr]
 
-Simpler use, as in docs/benchmarks.md:
-    /usr/bin/python3 tests/ref/fanova_check.py trials.csv
 reads an `mpihpo export` CSV, rebuilds the COMPLETE trials in an Optuna
-study (distributions inferred from the heart study's definition below, the
+study (distributions from the search space named, heart by default: the
 parameters every complete trial has), runs FanovaImportanceEvaluator(seed=0)
 and prints the importances, most important first.
 """
@@ -19,16 +17,27 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 # jobs/heart.yaml's search space (the conditional n_units_l1/l2 are left out,
 # as both evaluators only score parameters every complete trial has).
-SPACE = {
+HEART = {
     "batch_size": CategoricalDistribution([16, 32, 64]),
     "learning_rate": FloatDistribution(1e-4, 1e-1, log=True),
     "optimizer": CategoricalDistribution(["adam", "rmsprop", "sgd"]),
     "n_layers": IntDistribution(1, 3),
     "n_units_l0": IntDistribution(4, 128),
 }
+# tests/data/importance_wide_lr.yaml: one layer, plain SGD, the learning
+# rate over five decades (it decides nearly everything).
+WIDE_LR = {
+    "batch_size": CategoricalDistribution([16, 32, 64]),
+    "learning_rate": FloatDistribution(1e-5, 1.0, log=True),
+    "n_units_l0": IntDistribution(32, 128),
+}
+SPACES = {"heart": HEART, "wide_lr": WIDE_LR}
 
 
 def main():
+    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] not in SPACES):
+        sys.exit(f"usage: fanova_check.py TRIALS.csv [{'|'.join(SPACES)}]")
+    SPACE = SPACES[sys.argv[2] if len(sys.argv) == 3 else "heart"]
     df = pd.read_csv(sys.argv[1])
     df = df[df["state"] == "COMPLETE"]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
