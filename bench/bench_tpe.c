@@ -13,6 +13,7 @@
  *
  * TPE_ISA=0 in the environment forces the scalar log-sum-exp loops (1: AVX2,
  * 2: AVX-512; the default is the best the CPU has); results must not change.
+ * Only this benchmark reads it: mpihpo always takes the best the CPU has.
  *
  * Functions: the peer's, spelled out again in C (same domains, same f*). */
 #define _POSIX_C_SOURCE 200809L
@@ -241,7 +242,19 @@ static int overhead(const char *cps, const char *sampler)
 int main(int argc, char **argv)
 {
     const char *isa = getenv("TPE_ISA");
-    if (isa) hpo_tpe_isa_impl(atoi(isa));
+    if (isa) {
+        if (strcmp(isa, "0") && strcmp(isa, "1") && strcmp(isa, "2")) {
+            fprintf(stderr, "bench_tpe: TPE_ISA='%s'; expected 0 (scalar), 1 (AVX2) or 2 (AVX-512)\n", isa);
+            return 2;
+        }
+        int want = atoi(isa);
+        hpo_tpe_isa_impl(want);
+        int got = hpo_tpe_isa_impl(-1);
+        if (got != want) {
+            fprintf(stderr, "bench_tpe: TPE_ISA=%d: this CPU lacks it; expected at most %d\n", want, got);
+            return 2;
+        }
+    }
     if (argc >= 2 && strcmp(argv[1], "quality") == 0)
         return quality(argc > 2 ? atoi(argv[2]) : 20, argc > 3 ? atoi(argv[3]) : 100,
                        argc > 4 ? argv[4] : "random,tpe,tpe-mv");
