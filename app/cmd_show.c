@@ -10,17 +10,20 @@
 
 #include "alloc.h"
 #include "commands.h"
+#include "config.h"
 #include "error.h"
 #include "export.h"
 #include "importance.h"
 #include "mpihpo.h"
+#include "sampler.h"
 
 static const char k_show_help[] =
     "usage: mpihpo show FILE.h5 [options]\n"
     "\n"
-    "Prints the study stored in FILE.h5: name, direction, sampler and pruner,\n"
-    "when it was created and last opened, trials by state, the best trial with\n"
-    "its parameters, a table of the top K trials, and an integrity check of the\n"
+    "Prints the study stored in FILE.h5: name, direction, sampler (with the\n"
+    "TPE settings it changes from the defaults) and pruner, when it was\n"
+    "created and last opened, trials by state, the best trial with its\n"
+    "parameters, a table of the top K trials, and an integrity check of the\n"
     "file. Works while `mpihpo run` is writing the file (it takes no lock and\n"
     "writes nothing).\n"
     "\n"
@@ -57,6 +60,35 @@ static void print_params(const hpo_trial_rec *t, const char *sep)
     }
 }
 
+/* The TPE settings the stored study file changes from their defaults, as
+ * " (multivariate, compat: optuna3, ...)" in buf; "" when there are none,
+ * the sampler was switched on resume (the file says another type), or the
+ * file cannot be read back (a C objective's study stores none). */
+static void tpe_settings(const hpo_ckpt_meta *m, char *buf, size_t n)
+{
+    buf[0] = 0;
+    hpo_config *c = NULL;
+    if (strcmp(m->sampler, "tpe") != 0 || !m->study_file || !*m->study_file) return;
+    if (hpo_config_load_string(m->study_file, m->study_path, &c) != HPO_OK) { hpo_error_clear(); return; }
+    if (strcmp(c->sampler.type, "tpe") == 0) {
+        hpo_sampler_opts d;
+        hpo_sampler_opts_default(&d, "tpe");
+        char t[256] = "";
+        size_t k = 0;
+#define ADD(...) (k += (size_t)snprintf(t + k, k < sizeof t ? sizeof t - k : 0, __VA_ARGS__))
+        if (c->sampler.multivariate) ADD(", multivariate");
+        if (c->sampler.group) ADD(", group");
+        if (c->sampler.constant_liar != d.constant_liar) ADD(", constant_liar: %s", c->sampler.constant_liar ? "true" : "false");
+        if (c->sampler.startup_trials != d.startup_trials) ADD(", startup_trials: %" PRId64, c->sampler.startup_trials);
+        if (c->sampler.ei_candidates != d.ei_candidates) ADD(", ei_candidates: %" PRId64, c->sampler.ei_candidates);
+        if (c->sampler.prior_weight != d.prior_weight) ADD(", prior_weight: %g", c->sampler.prior_weight);
+        if (c->sampler.compat) ADD(", compat: optuna3");
+#undef ADD
+        if (k) snprintf(buf, n, " (%s)", t + 2);
+    }
+    hpo_config_destroy(&c);
+}
+
 static int show_main(const char *path, int64_t top, int importance)
 {
     hpo_snapshot s;
@@ -66,7 +98,9 @@ static int show_main(const char *path, int64_t top, int importance)
     for (size_t i = 0; i < s.n; i++) cnt[s.trials[i]->state]++;
     char b1[64], b2[64];
     printf("Study '%s' (%s) in %s\n", m->name, m->direction == HPO_MAXIMIZE ? "maximize" : "minimize", path);
-    printf("  sampler: %s, pruner: %s, seed: %" PRIu64 "%s\n", m->sampler, m->pruner, m->seed,
+    char tpe[300];
+    tpe_settings(m, tpe, sizeof tpe);
+    printf("  sampler: %s%s, pruner: %s, seed: %" PRIu64 "%s\n", m->sampler, tpe, m->pruner, m->seed,
            m->seeded ? "" : " (drawn at random)");
     printf("  created: %s UTC, updated: %s UTC%s%s\n", hpo_format_time(m->created, b1, sizeof b1),
            hpo_format_time(m->updated, b2, sizeof b2), *m->study_path ? ", study file: " : "", m->study_path);

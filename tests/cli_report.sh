@@ -40,6 +40,12 @@ expect_in "Top 3 trials:" "$tmp/show"
 expect_in "Parameter importances (PED-ANOVA" "$tmp/show"
 expect_in "Integrity: ok: 10 trials" "$tmp/show"
 [ ! -e "$h5.lock" ] && ok || bad "show left a lock file"
+# TPE's settings that differ from the defaults, read back from the stored study file
+sed 's/^sampler:.*/sampler: {type: tpe, multivariate: true, startup_trials: 4, compat: optuna3}/; s/trials: 10/trials: 5/' \
+  "$tmp/small.yaml" > "$tmp/tpe.yaml"
+"$bin" run "$tmp/tpe.yaml" --storage "$tmp/tpe.h5" -q > /dev/null 2>&1 || bad "the TPE study did not run"
+"$bin" show "$tmp/tpe.h5" > "$tmp/show2" 2>&1
+expect_in "sampler: tpe (multivariate, startup_trials: 4, compat: optuna3), pruner: median" "$tmp/show2"
 "$bin" show --help > "$tmp/h" && ok || bad "show --help exit code"
 for flag in --top --importance --help; do expect_in "$flag" "$tmp/h"; done
 
