@@ -1716,15 +1716,23 @@ static void joint_free(tpe_joint *j)
 }
 
 /* Forget joint samples of trials that are no longer RUNNING. */
-static void joint_purge(tpe_state *s, const hpo_history *h)
+/* Drop the joint samples of trials that have finished, and of `self`'s
+ * number (a stale one: a trial withdrawn before it ran). A trial h does not
+ * hold is dropped only when h is the whole history (it was withdrawn): a
+ * view (hyperband's bracket) does not show the RUNNING trials of other
+ * brackets, whose samples they still need. Those are dropped by a later
+ * call whose view holds them finished, or by destroy. */
+static void joint_purge(tpe_state *s, const hpo_history *h, int64_t self)
 {
+    int whole = h->n == 0 || (h->trials[0]->number == 0 && (size_t)h->trials[h->n - 1]->number + 1 == h->n);
     size_t k = 0;
     for (size_t i = 0; i < s->n_joint; i++) {
         int64_t num = s->joint[i].number;
         const hpo_trial_rec *r = NULL;
         if (num >= 0 && (size_t)num < h->n && h->trials[num]->number == num) r = h->trials[num];
         else for (size_t t = 0; t < h->n; t++) if (h->trials[t]->number == num) { r = h->trials[t]; break; }
-        if (r && r->state == HPO_RUNNING) s->joint[k++] = s->joint[i];
+        int keep = num != self && (r ? r->state == HPO_RUNNING : !whole);
+        if (keep) s->joint[k++] = s->joint[i];
         else joint_free(&s->joint[i]);
     }
     s->n_joint = k;
@@ -1763,7 +1771,7 @@ static hpo_status tpe_trial_begin(void *state, const hpo_history *h, hpo_trial_r
 {
     tpe_state *s = state;
     if (!s->o.multivariate) return HPO_OK;
-    joint_purge(s, h);
+    joint_purge(s, h, t->number);
     HPO_TRY(sync_history(s, h, t->number));
     size_t n_fin = s->call_fin;   /* the finished trials h holds (a bracket's, with hyperband) */
     if (n_fin == 0 || n_fin < (size_t)s->o.startup_trials) return HPO_OK;

@@ -823,6 +823,59 @@ Test(tpe_sampler, multivariate_on_a_view_uses_the_view_s_trials)
     for (int p = 0; p < 4; p++) hpo_dist_clear((hpo_dist *)dd[p]);
 }
 
+/* A trial's joint sample, drawn when it starts with its bracket's view, is
+ * what it is given however the starts of other brackets' trials interleave
+ * with its suggestions (over MPI they do). A bug once dropped every joint
+ * sample of a trial the new trial's view did not hold, so a trial whose
+ * neighbour in time sat in another bracket fell back to univariate draws. */
+Test(tpe_sampler, joint_sample_survives_another_bracket_s_start)
+{
+    hpo_dist dx, dy;
+    cr_assert_eq(hpo_dist_float(&dx, "x", -5, 5, 0, 0, NULL), HPO_OK);
+    cr_assert_eq(hpo_dist_float(&dy, "y", 0, 1, 0, 0, NULL), HPO_OK);
+    hpo_history h = {.direction = HPO_MINIMIZE};
+    hpo_rng g;
+    hpo_rng_seed(&g, 21);
+    for (int i = 0; i < 40; i++) {
+        double x = -5 + 10 * hpo_rng_uniform(&g), y = hpo_rng_uniform(&g);
+        hpo_trial_rec *r = add_trial(&h, HPO_COMPLETE, (x - 1) * (x - 1) + y);
+        cr_assert_eq(hpo_rec_add_param(r, "x", &dx, (hpo_pval){.f = x}), HPO_OK);
+        cr_assert_eq(hpo_rec_add_param(r, "y", &dy, (hpo_pval){.f = y}), HPO_OK);
+    }
+    hpo_trial_rec *A = add_trial(&h, HPO_RUNNING, NAN), *B = add_trial(&h, HPO_RUNNING, NAN);
+    /* A's bracket: the even trials; B's: the odd ones */
+    hpo_history va = {.direction = HPO_MINIMIZE}, vb = {.direction = HPO_MINIMIZE};
+    va.trials = malloc(42 * sizeof *va.trials);
+    vb.trials = malloc(42 * sizeof *vb.trials);
+    cr_assert(va.trials && vb.trials);
+    va.cap = vb.cap = 42;
+    for (int i = 0; i < 40; i++) {
+        if (i % 2) vb.trials[vb.n++] = h.trials[i];
+        else va.trials[va.n++] = h.trials[i];
+    }
+    va.trials[va.n++] = A;
+    vb.trials[vb.n++] = B;
+    hpo_pval got[2][2];
+    for (int interleave = 0; interleave <= 1; interleave++) {
+        void *st = make_tpe(1, 1, 0);
+        hpo_rng ra, rb;
+        hpo_rng_seed(&ra, 1000);
+        hpo_rng_seed(&rb, 1001);
+        cr_assert_eq(hpo_sampler_tpe.trial_begin(st, &va, A, &ra), HPO_OK);
+        if (interleave) cr_assert_eq(hpo_sampler_tpe.trial_begin(st, &vb, B, &rb), HPO_OK);
+        cr_assert_eq(hpo_sampler_tpe.sample(st, &va, A, "x", &dx, &ra, &got[interleave][0]), HPO_OK);
+        cr_assert_eq(hpo_sampler_tpe.sample(st, &va, A, "y", &dy, &ra, &got[interleave][1]), HPO_OK);
+        hpo_sampler_tpe.destroy(st);
+    }
+    cr_assert_eq(got[0][0].f, got[1][0].f, "x: %.17g alone, %.17g with B started between", got[0][0].f, got[1][0].f);
+    cr_assert_eq(got[0][1].f, got[1][1].f, "y: %.17g alone, %.17g with B started between", got[0][1].f, got[1][1].f);
+    free(va.trials);
+    free(vb.trials);
+    hpo_history_clear(&h);
+    hpo_dist_clear(&dx);
+    hpo_dist_clear(&dy);
+}
+
 /* ---- compat: optuna3 (Optuna 3.0-3.4's Parzen estimator) ------------------ */
 
 /* Optuna 3.1's _ParzenEstimator.log_pdf: tests/ref/make_tpe_o3_ref.py */
