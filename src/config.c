@@ -460,8 +460,9 @@ static hpo_status convert(const ctx *c, const key_spec *k, const char *label, co
     resolved r = resolve(v);
     describe(k, want, sizeof want);
     const char *shown = v->s;
-    if (v->len == 0)            /* `key:` or `key: ""`: no type takes it */
-        CFG_FAIL(c, HPO_EINVAL, v->mark, "%s: the value is empty; expected %s", label, want);
+    if (v->len == 0 || r.kind == R_NULL)     /* `key:`, `key: ""`, `key: ~`: no type takes it */
+        CFG_FAIL(c, HPO_EINVAL, v->mark, "%s: the value is empty%s%s%s; expected %s", label,
+                 v->len ? " ('" : "", v->len ? v->s : "", v->len ? "' is YAML's null)" : "", want);
     switch (k->type) {
     case V_INT:
     case V_INT_AUTO:
@@ -503,8 +504,6 @@ static hpo_status convert(const ctx *c, const key_spec *k, const char *label, co
         out->c = HPO_BOOL(r.b);
         return HPO_OK;
     case V_STR:
-        if (r.kind == R_NULL)
-            CFG_FAIL(c, HPO_EINVAL, v->mark, "%s: the value is empty; expected %s", label, want);
         out->c = HPO_STR(v->s);
         return HPO_OK;
     case V_ENUM:
@@ -646,13 +645,16 @@ static const key_spec *find_row(const section_spec *s, const char *name, unsigne
     return NULL;
 }
 
-/* A section's node as a mapping: null (`pruner:` with nothing) counts as empty. */
+/* A section's node as a mapping: null (`pruner:` with nothing, `pruner: ~`)
+ * counts as empty. */
 static hpo_status section_mapping(const ctx *c, const section_spec *s, const yaml_node_t *n)
 {
     if (n->type == YAML_MAPPING_NODE) return HPO_OK;
-    if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-        n->data.scalar.length == 0)
-        return HPO_OK;
+    if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+        const char *t = (const char *)n->data.scalar.value;
+        if (!*t || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") || !strcmp(t, "NULL"))
+            return HPO_OK;
+    }
     CFG_FAIL(c, HPO_EINVAL, n->start_mark, "%s: got %s; expected a mapping of keys, e.g. %s",
              s->name, node_kind_name(n), s->example);
 }
@@ -823,6 +825,15 @@ static hpo_status categorical(const ctx *c, const key_spec *k, const char *label
         describe(k, want, sizeof want);
         if ((st = get_scalar(c, label, want, it, &s)) != HPO_OK) break;
         if ((st = convert(c, k, label, &s, &v)) != HPO_OK) break;  /* the key's rules */
+        if (k->type == V_ENUM)          /* names ignore case: [Adam, adam] is one optimizer twice */
+            for (size_t j = 0; j < i; j++)
+                if (ch[j].type == HPO_CHOICE_STR && !strcasecmp(ch[j].v.s, s.s) && strcmp(ch[j].v.s, s.s)) {
+                    st = cfg_raise(c, HPO_EINVAL, it->start_mark, __FILE__, __LINE__, __func__,
+                                  "%s: '%.80s' is '%.80s' again (names ignore case); expected each choice once",
+                                  label, s.s, ch[j].v.s);
+                    break;
+                }
+        if (st != HPO_OK) break;
         resolved r = resolve(&s);                                   /* its own type */
         switch (r.kind) {
         case R_INT: ch[i] = HPO_INT(r.i); break;

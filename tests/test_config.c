@@ -216,6 +216,17 @@ Test(config, defaults)
     cr_expect_str_eq(c->study.name, "study");
     cr_expect_null(c->path);
     hpo_config_destroy(&c);
+
+    /* a section that is YAML's null, spelled any way, is all defaults */
+    static const char *nulls[] = {"", "~", "null", "Null", "NULL"};
+    for (size_t i = 0; i < sizeof nulls / sizeof *nulls; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "%ssampler: %s\npruner: %s\n", k_minimal, nulls[i], nulls[i]);
+        c = load_str(text, NULL);
+        cr_expect_str_eq(c->sampler.type, "tpe", "sampler: %s", nulls[i]);
+        cr_expect_str_eq(c->pruner.type, "none", "pruner: %s", nulls[i]);
+        hpo_config_destroy(&c);
+    }
 }
 
 Test(config, sampler_pruner_types)
@@ -465,8 +476,10 @@ BAD(not_mapping, "not_mapping.yaml", HPO_EINVAL, "1:1: ", "top level is a list",
 BAD(key_wrong_type, "key_wrong_type.yaml", HPO_EINVAL, "2:25: ", "'startup_trials'", "tpe", "'random'")
 BAD(empty_enum, "empty_enum.yaml", HPO_EINVAL, "2:30: ", "sampler.compat: the value is empty", "none, optuna3")
 BAD(empty_int, "empty_int.yaml", HPO_EINVAL, "3:11: ", "study.trials: the value is empty", "an integer >= 1")
+BAD(null_int, "null_int.yaml", HPO_EINVAL, "1:38: ", "study.trials: the value is empty ('~' is YAML's null)")
 BAD(bad_enum, "bad_enum.yaml", HPO_EINVAL, "3:45: ", "'relux'", "did you mean 'relu'?", "leaky_relu")
 BAD(categorical_bad_item, "categorical_bad_item.yaml", HPO_EINVAL, "6:35: ", "train.optimizer", "'adamw'")
+BAD(categorical_case_twice, "categorical_case_twice.yaml", HPO_EINVAL, "3:70: ", "train.optimizer", "'adam' is 'Adam' again")
 BAD(two_kinds, "two_kinds.yaml", HPO_EINVAL, "5:26: ", "both 'int' and 'float'")
 BAD(float_dist_on_int, "float_dist_on_int.yaml", HPO_EINVAL, "5:13: ", "'float' distribution", "{int: [lo, hi]}")
 BAD(dist_unknown_key, "dist_unknown_key.yaml", HPO_EINVAL, "5:26: ", "'lgo'", "did you mean 'log'?")
