@@ -50,9 +50,16 @@ static hpo_status none_should_prune(void *state, const hpo_history *h, const hpo
 }
 static void none_destroy(void *state) { (void)state; }
 
+static int64_t none_next_check(void *state, const hpo_history *h, const hpo_trial_rec *t)
+{
+    (void)state; (void)h; (void)t;
+    return INT64_MAX;
+}
+
 const hpo_pruner_ops hpo_pruner_none = {
     .name = "none",
     .create = none_create,
     .should_prune = none_should_prune,
     .destroy = none_destroy,
+    .next_check = none_next_check,
 };

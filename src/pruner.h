@@ -28,6 +28,13 @@ typedef struct hpo_pruner_ops {
      * The sampler then sees only the trials of the same group, as Optuna's
      * HyperbandPruner filters the study its sampler reads. */
     int64_t (*trial_group)(const void *state, int64_t number);
+    /* Optional (NULL: S + 1): t was just judged and kept at its largest step
+     * S (S = -1: it has not reported yet). The smallest step from which a
+     * judgment could prune t or change the pruner's state; for reports at
+     * smaller steps should_prune would keep t and change nothing, so a
+     * worker need not wait for their judgment (mpi/worker.c). INT64_MAX:
+     * never. */
+    int64_t (*next_check)(void *state, const hpo_history *h, const hpo_trial_rec *t);
 } hpo_pruner_ops;
 
 hpo_status hpo_pruner_find(const char *name, const hpo_pruner_ops **out);

@@ -200,6 +200,21 @@ static hpo_status hb_should_prune(void *state, const hpo_history *h, const hpo_t
     return HPO_OK;
 }
 
+/* As successive halving, in the trial's bracket; every step until the
+ * brackets are built (a check may build them). */
+static int64_t hb_next_check(void *state, const hpo_history *h, const hpo_trial_rec *t)
+{
+    (void)h;
+    hb_state *s = state;
+    int64_t step = hpo_pruner_last_step(t, NULL);
+    if (!s->ready) return step + 1;
+    if (s->n_brackets == 0) return INT64_MAX;
+    if (s->key_cap < strlen(s->study_name) + 24) return step + 1;   /* no key buffer yet: ask */
+    int64_t b = bracket_of(s, s->key, s->key_cap, t->number);
+    size_t rung = hpo_sha_table_count(&s->c.tab, t->number);
+    return hpo_rung_resource(s->min_resource, s->eta, b + (int64_t)rung);
+}
+
 int64_t hpo_hyperband_trial_bracket(const void *state, int64_t number)
 {
     const hb_state *s = state;
@@ -219,4 +234,5 @@ const hpo_pruner_ops hpo_pruner_hyperband = {
     .should_prune = hb_should_prune,
     .destroy = hb_destroy,
     .trial_group = hpo_hyperband_trial_bracket,
+    .next_check = hb_next_check,
 };

@@ -179,11 +179,24 @@ static hpo_status pct_should_prune(void *state, const hpo_history *h, const hpo_
     return HPO_OK;
 }
 
+/* Judged only at S >= n_warmup_steps where S opens its interval window:
+ * after S, the next window's first step. */
+static int64_t pct_next_check(void *state, const hpo_history *h, const hpo_trial_rec *t)
+{
+    (void)h;
+    const pct_state *s = state;
+    int64_t step = hpo_pruner_last_step(t, NULL), w = s->n_warmup_steps, iv = s->interval_steps;
+    if (step < w) return w;
+    int64_t nearest = (step - w) / iv * iv + w;
+    return nearest > INT64_MAX - iv ? INT64_MAX : nearest + iv;
+}
+
 const hpo_pruner_ops hpo_pruner_median = {
     .name = "median",
     .create = median_create,
     .should_prune = pct_should_prune,
     .destroy = pct_destroy,
+    .next_check = pct_next_check,
 };
 
 const hpo_pruner_ops hpo_pruner_percentile = {
@@ -191,4 +204,5 @@ const hpo_pruner_ops hpo_pruner_percentile = {
     .create = percentile_create,
     .should_prune = pct_should_prune,
     .destroy = pct_destroy,
+    .next_check = pct_next_check,
 };

@@ -205,11 +205,25 @@ static hpo_status sha_should_prune(void *state, const hpo_history *h, const hpo_
     return HPO_OK;
 }
 
+/* The trial's next rung: judged (and its value recorded) only once its
+ * largest step reaches the rung's resource. While "auto" min_resource is
+ * unknown every check may fix it: every step. */
+static int64_t sha_next_check(void *state, const hpo_history *h, const hpo_trial_rec *t)
+{
+    (void)h;
+    const sha_state *s = state;
+    int64_t step = hpo_pruner_last_step(t, NULL);
+    if (s->c.resource == 0) return step + 1;
+    size_t rung = hpo_sha_table_count(&s->c.tab, t->number);
+    return hpo_rung_resource(s->c.resource, s->eta, s->min_early_stopping_rate + (int64_t)rung);
+}
+
 const hpo_pruner_ops hpo_pruner_successive_halving = {
     .name = "successive_halving",
     .create = sha_create,
     .should_prune = sha_should_prune,
     .destroy = sha_destroy,
+    .next_check = sha_next_check,
 };
 
 /* ---- resume calls (both SHA and hyperband states) ----------------------- */

@@ -441,6 +441,18 @@ hpo_status hpo_study_should_prune(hpo_study *s, hpo_trial_rec *rec, int *prune)
     return HPO_OK;
 }
 
+int64_t hpo_study_next_check(hpo_study *s, const hpo_trial_rec *rec)
+{
+    int64_t step = -1;                   /* its largest step */
+    for (size_t i = 0; i < rec->n_inter; i++) if (rec->steps[i] > step) step = rec->steps[i];
+    if (hpo_stop_requested() || !s->pruner || !s->pruner->next_check || hpo_study_setup(s) != HPO_OK) {
+        hpo_error_clear();
+        return step + 1;
+    }
+    int64_t n = s->pruner->next_check(s->pstate, &s->hist, rec);
+    return n > step ? n : step + 1;
+}
+
 static void log_trial(const hpo_study *s, const hpo_trial_rec *rec, hpo_state state);
 
 static void fmt_value(double v, char *buf, size_t n)

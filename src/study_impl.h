@@ -46,6 +46,11 @@ hpo_status hpo_study_suggest(hpo_study *s, hpo_trial_rec *rec, const char *name,
                              const hpo_dist *d, hpo_pval *out);
 hpo_status hpo_study_report(hpo_study *s, hpo_trial_rec *rec, int64_t step, double value);
 hpo_status hpo_study_should_prune(hpo_study *s, hpo_trial_rec *rec, int *prune);
+/* After rec was judged and kept (or before its first report): the smallest
+ * step whose report needs a judgment; smaller steps would be kept with no
+ * change to the pruner (pruner.h, next_check). A worker sends those reports
+ * without waiting for an answer. */
+int64_t hpo_study_next_check(hpo_study *s, const hpo_trial_rec *rec);
 void       hpo_study_warn_once(hpo_study *s, const char *param, const char *msg);
 /* Settle a trial's state from how the objective ended, and log its line.
  * reason may be NULL. */

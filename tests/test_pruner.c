@@ -4,6 +4,7 @@
  * checks, the resume calls and out-of-memory paths. The decision-by-decision
  * comparison with Optuna is tests/test_pruner_optuna.c. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -686,5 +687,103 @@ Test(pruner_study, every_pruner_prunes_in_a_study)
         const hpo_trial_rec *b = hpo_study_best_trial(s);
         cr_expect(b && hpo_rec_state(b) == HPO_COMPLETE, "%s", names[i]);
         hpo_study_destroy(&s);
+    }
+}
+
+/* ---- next_check: which reports need a judgment --------------------------- */
+
+/* A value of trial i at `step`: curves of different heights, a NaN now and
+ * then, deterministic. */
+static double curve(int i, int64_t step)
+{
+    uint64_t h = (uint64_t)i * 0x9E3779B97F4A7C15u + (uint64_t)step * 0xBF58476D1CE4E5B9u;
+    h ^= h >> 31;
+    if (h % 97 == 0) return NAN;
+    double q = (double)((uint64_t)i * 2654435761u % 1000) / 1000.0;
+    return q * (1.0 - exp(-(double)(step + 1) / 4.0)) + (double)(h % 1000) / 50000.0;
+}
+
+/* Two copies of a study, trials running three at a time and reporting steps
+ * 0..E-1 round robin: A judges every report, B only reports at or past the
+ * pruner's next_check. Every trial must be pruned at the same step (or not
+ * at all) in both: next_check never skips a judgment that matters. Returns
+ * the judgments B skipped. */
+static size_t next_check_equivalence(const hpo_pruner_opts *o, hpo_direction d, int n_trials, int64_t E)
+{
+    fixture A, B;
+    fx_init(&A, o, d);
+    fx_init(&B, o, d);
+    cr_assert_not_null(B.ops->next_check, "%s has no next_check", o->type);
+    enum { K = 3 };
+    hpo_trial_rec *ra[K] = {0}, *rb[K] = {0};
+    int64_t step[K] = {0}, nc[K] = {0};
+    int id[K], started = 0, done = 0;
+    size_t skipped = 0;
+    while (done < n_trials) {
+        for (int k = 0; k < K; k++) {
+            if (!ra[k]) {
+                if (started == n_trials) continue;
+                ra[k] = fx_ask(&A);
+                rb[k] = fx_ask(&B);
+                id[k] = started++;
+                step[k] = 0;
+                nc[k] = B.ops->next_check(B.st, &B.h, rb[k]);
+            }
+            double v = curve(id[k], step[k]);
+            int pa = fx_check(&A, ra[k], step[k], v), pb = 0;
+            fx_report(rb[k], step[k], v);
+            if (step[k] >= nc[k]) {
+                cr_assert_eq(B.ops->should_prune(B.st, &B.h, rb[k], &pb), HPO_OK, "%s", hpo_error_message());
+                if (!pb) nc[k] = B.ops->next_check(B.st, &B.h, rb[k]);
+                cr_assert_gt(pb ? INT64_MAX : nc[k], step[k], "%s: next_check not past step %" PRId64, o->type, step[k]);
+            } else {
+                skipped++;
+            }
+            cr_assert_eq(pa, pb, "%s: trial %d at step %" PRId64 ": judged every step %d, at next_check %d",
+                         o->type, id[k], step[k], pa, pb);
+            if (pa || ++step[k] == E) {
+                ra[k]->state = rb[k]->state = pa ? HPO_PRUNED : HPO_COMPLETE;
+                ra[k]->value = rb[k]->value = pa ? NAN : v;
+                ra[k] = rb[k] = NULL;
+                done++;
+            }
+        }
+    }
+    fx_fini(&A);
+    fx_fini(&B);
+    cr_log_info("%s: %zu judgments skipped", o->type, skipped);
+    return skipped;
+}
+
+Test(pruner_next_check, skips_only_judgments_that_keep_and_change_nothing)
+{
+    hpo_pruner_opts o;
+    for (int dir = 0; dir <= 1; dir++) {
+        hpo_direction d = dir ? HPO_MAXIMIZE : HPO_MINIMIZE;
+        hpo_pruner_opts_default(&o, "none");
+        cr_expect_eq(next_check_equivalence(&o, d, 10, 20), 10 * 20);   /* nothing to judge */
+
+        hpo_pruner_opts_default(&o, "median");
+        cr_expect_eq(next_check_equivalence(&o, d, 40, 20), 0);         /* every step */
+        o.n_warmup_steps = 5; o.interval_steps = 3; o.n_startup_trials = 4;
+        cr_expect_gt(next_check_equivalence(&o, d, 40, 20), 0);
+        hpo_pruner_opts_default(&o, "percentile");
+        o.percentile = 25; o.n_warmup_steps = 2; o.interval_steps = 4; o.n_min_trials = 3;
+        cr_expect_gt(next_check_equivalence(&o, d, 40, 20), 0);
+
+        hpo_pruner_opts_default(&o, "successive_halving");               /* auto min_resource */
+        cr_expect_gt(next_check_equivalence(&o, d, 60, 300), 0);
+        o.min_resource = 1; o.reduction_factor = 3;
+        cr_expect_gt(next_check_equivalence(&o, d, 60, 30), 0);           /* rungs at 1, 3, 9, 27 */
+        o.min_resource = 2; o.reduction_factor = 2; o.min_early_stopping_rate = 1; o.bootstrap_count = 2;
+        cr_expect_gt(next_check_equivalence(&o, d, 60, 30), 0);
+
+        hpo_pruner_opts_default(&o, "hyperband");                        /* auto max_resource */
+        o.study_name = "nc";
+        cr_expect_gt(next_check_equivalence(&o, d, 80, 27), 0);
+        o.min_resource = 1; o.max_resource = 27; o.reduction_factor = 3;
+        cr_expect_gt(next_check_equivalence(&o, d, 80, 27), 0);
+        o.max_resource = 16; o.min_resource = 1; o.reduction_factor = 2; o.bootstrap_count = 1;
+        cr_expect_gt(next_check_equivalence(&o, d, 80, 16), 0);
     }
 }
