@@ -1,9 +1,11 @@
 /* bench_coord.c - the coordinator's capacity: a zero-cost objective (5
  * suggests and 5 reports per trial) run by every worker as fast as it can.
  * Run under mpiexec with 1 + W ranks; rank 0 prints one table row:
- *   workers, trials, wall s, trials/s, messages/s, suggest and report
- *   round trips (median, p99, microseconds, measured on the workers).
- * usage: mpiexec -n 1+W bench_coord [trials] [sampler]  */
+ *   workers, trials, wall s, trials/s, messages/s, and the time a suggest
+ *   and a report (+ should_prune) take on the workers (median, p99, us).
+ * With pruner none (the default) a report is a NOTE, sent and not answered;
+ * with median every report is judged: a round trip.
+ * usage: mpiexec -n 1+W bench_coord [trials] [sampler] [none|median]  */
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     int64_t trials = argc > 1 ? atoll(argv[1]) : 5000;
     const char *sampler = argc > 2 ? argv[2] : "random";
+    const char *pruner = argc > 3 ? argv[3] : "none";
+    int judged = strcmp(pruner, "none") != 0;
     if (size < 2) {
         if (rank == 0) fprintf(stderr, "bench_coord: run with at least 2 ranks\n");
         MPI_Finalize();
@@ -71,6 +75,7 @@ int main(int argc, char **argv)
         hpo_study_create(&s);
         hpo_study_set_seed(s, 1);
         hpo_study_set_sampler(s, sampler);
+        hpo_study_set_pruner(s, pruner);
         hpo_study_set_log(s, NULL);
         hpo_coord_opts o = {.n_trials = trials, .timeout_s = 0, .progress = NULL};
         if (hpo_mpi_coordinate(s, MPI_COMM_WORLD, &o, NULL) != HPO_OK) {
@@ -99,8 +104,8 @@ int main(int argc, char **argv)
     if (rank == 0) {
         qsort(as, (size_t)ts, sizeof *as, cmp);
         qsort(ar, (size_t)tr, sizeof *ar, cmp);
-        /* per trial: ask + trial, 5 x (suggest + value), 5 x (report + prune), finish + ack */
-        double msgs = (double)trials * 24.0;
+        /* per trial: ask + trial, 5 x (suggest + value), 5 x (report + prune) or 5 notes, finish + ack */
+        double msgs = (double)trials * (judged ? 24.0 : 19.0);
         printf("%7d %8lld %8.2f %10.0f %12.0f %10.1f %10.1f %10.1f %10.1f\n", size - 1, (long long)trials, wall,
                (double)trials / wall, msgs / wall, 1e6 * as[ts / 2], 1e6 * as[(size_t)(0.99 * ts)],
                1e6 * ar[tr / 2], 1e6 * ar[(size_t)(0.99 * tr)]);

@@ -99,7 +99,7 @@ static hpo_status on_ask(coord *c, int src, int timed_out)
         HPO_TRY(st);
         c->running[src] = r;
         c->handed++;
-        hpo_msg_trial m = {r->number, r->seed};
+        hpo_msg_trial m = {r->number, r->seed, hpo_study_next_check(c->s, r)};
         MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, src, HPO_TAG_TRIAL, c->comm));
         return HPO_OK;
     }
@@ -145,11 +145,22 @@ static hpo_status on_report(coord *c, int src, const hpo_msg_report *m)
         st = hpo_study_should_prune(c->s, r, &prune);   /* marks r interrupted if stopping */
         ans.prune = prune;
         ans.stop_signal = r->interrupted;
+        if (st == HPO_OK && !prune) ans.next_check = hpo_study_next_check(c->s, r);
     }
     ans.status = st;
     if (st != HPO_OK) snprintf(ans.error, sizeof ans.error, "%s", hpo_error_message());
     MPI_TRY(MPI_Send(&ans, sizeof ans, MPI_BYTE, src, HPO_TAG_PRUNE, c->comm));
     return HPO_OK;
+}
+
+/* A report the pruner need not judge: recorded, not answered. A worker
+ * sends one only for the trial it runs and a step >= 0, so a failure here
+ * is the coordinator's own (out of memory) and ends the study. */
+static hpo_status on_note(coord *c, int src, const hpo_msg_report *m)
+{
+    hpo_trial_rec *r = trial_of(c, src, m->number);
+    HPO_CHECK(r, HPO_ESTATE, "rank %d reported for trial %" PRId64 ", which it does not run", src, m->number);
+    return hpo_study_report(c->s, r, m->step, m->value);
 }
 
 static hpo_status on_finish(coord *c, int src, const hpo_msg_finish *m)
@@ -283,6 +294,10 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
         case HPO_TAG_REPORT:
             if ((size_t)count != sizeof(hpo_msg_report)) { st = hpo_error_raise(HPO_EFORMAT, __FILE__, __LINE__, __func__, "bad REPORT size from rank %d", src); break; }
             st = on_report(&c, src, (const hpo_msg_report *)buf);
+            break;
+        case HPO_TAG_NOTE:
+            if ((size_t)count != sizeof(hpo_msg_report)) { st = hpo_error_raise(HPO_EFORMAT, __FILE__, __LINE__, __func__, "bad NOTE size from rank %d", src); break; }
+            st = on_note(&c, src, (const hpo_msg_report *)buf);
             break;
         case HPO_TAG_FINISH:
             if ((size_t)count != sizeof(hpo_msg_finish)) { st = hpo_error_raise(HPO_EFORMAT, __FILE__, __LINE__, __func__, "bad FINISH size from rank %d", src); break; }

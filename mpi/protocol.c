@@ -18,6 +18,7 @@ const char *hpo_tag_name(int tag)
     case HPO_TAG_PRUNE:   return "PRUNE";
     case HPO_TAG_FINISH:  return "FINISH";
     case HPO_TAG_ACK:     return "ACK";
+    case HPO_TAG_NOTE:    return "NOTE";
     }
     return "?";
 }

@@ -2,7 +2,12 @@
  *
  * Plain point-to-point messages on the study's communicator; each request
  * from a worker gets exactly one answer, so a worker never has more than one
- * message in flight and the coordinator never queues answers. Nothing else in
+ * request in flight and the coordinator never queues answers. A NOTE (a
+ * report the pruner need not judge: pruner.h, next_check) gets no answer;
+ * MPI keeps a worker's messages in order, so rank 0 has every NOTE of a
+ * trial before its next REPORT or its FINISH. (Sent one by one, not
+ * gathered: rank 0 records them while the worker trains, where a batch at
+ * the trial's end would make the worker wait for them.) Nothing else in
  * mpi/ writes a bare tag number. Fixed-size structs go as MPI_BYTE (all ranks
  * run the same binary on the same kind of node); a suggest carries a packed
  * distribution of variable length (see hpo_msg_pack_suggest). */
@@ -25,6 +30,7 @@ enum hpo_tag {             /* sender -> receiver: payload; answer */
     HPO_TAG_PRUNE,         /* C -> W: hpo_msg_prune (status, prune 0/1) */
     HPO_TAG_FINISH,        /* W -> C: hpo_msg_finish;     HPO_TAG_ACK, sent after the trial is recorded */
     HPO_TAG_ACK,           /* C -> W: one int (status) */
+    HPO_TAG_NOTE,          /* W -> C: hpo_msg_report, a step before next_check;  -- */
 };
 
 const char *hpo_tag_name(int tag);
@@ -41,6 +47,7 @@ int  hpo_parent_gone(void);
 typedef struct hpo_msg_trial {
     int64_t  number;       /* trial number */
     uint64_t seed;         /* hpo_trial_seed() */
+    int64_t  next_check;   /* reports at smaller steps go as NOTEs */
 } hpo_msg_trial;
 
 typedef struct hpo_msg_value {
@@ -58,6 +65,7 @@ typedef struct hpo_msg_prune {
     int32_t status;        /* hpo_status */
     int32_t prune;         /* 1: stop the trial */
     int32_t stop_signal;   /* not 0: the study is stopping (this signal); the trial is interrupted */
+    int64_t next_check;    /* kept: reports at smaller steps go as NOTEs */
     char    error[HPO_MSG_TEXT];
 } hpo_msg_prune;
 

@@ -18,6 +18,8 @@ typedef struct worker {
     MPI_Comm comm;
     int      rank;
     int      prune;          /* the answer to the last report */
+    int64_t  next_check;     /* reports at smaller steps need no answer (NOTE) */
+    double   last_sync;      /* when rank 0 last answered a report or gave the trial */
     char   **warned;         /* parameters already warned about, on this rank */
     size_t   n_warned;
 } worker;
@@ -84,18 +86,38 @@ static hpo_status w_suggest(void *ctx, hpo_trial_rec *rec, const char *name, con
     return HPO_OK;
 }
 
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A report before next_check goes as a NOTE and the objective goes on
+ * without waiting (the pruner would keep the trial and change nothing): a
+ * worker training short epochs would otherwise wait for rank 0 after each
+ * one. At least once a second a report waits for its answer anyway, which
+ * is how a stopping study reaches a trial that is never judged. */
 static hpo_status w_report(void *ctx, hpo_trial_rec *rec, int64_t step, double value)
 {
     worker *w = ctx;
     hpo_msg_report m = {rec->number, step, value};
+    int rep, dec;
+    double now = mono();
+    if (step >= 0 && step < w->next_check && now - w->last_sync < 1.0) {
+        MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, 0, HPO_TAG_NOTE, w->comm));
+        HPO_TRY(hpo_rec_add_report(rec, step, value, &rep, &dec));
+        return HPO_OK;
+    }
     MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, 0, HPO_TAG_REPORT, w->comm));
     hpo_msg_prune ans;
     MPI_TRY(recv_wait(&ans, sizeof ans, MPI_BYTE, HPO_TAG_PRUNE, w->comm));
     HPO_CHECK(ans.status == HPO_OK, (hpo_status)ans.status, "%s", ans.error);
     w->prune = ans.prune;
+    w->next_check = ans.next_check;
+    w->last_sync = mono();
     if (ans.stop_signal) rec->interrupted = ans.stop_signal;
     /* Keep a local copy too, so a pruned trial's value is known here. */
-    int rep, dec;
     HPO_TRY(hpo_rec_add_report(rec, step, value, &rep, &dec));
     return HPO_OK;
 }
@@ -134,6 +156,8 @@ static hpo_status run_one(worker *w, const hpo_msg_trial *m, hpo_objective f, vo
     t.ctx = w;
     t.rec = rec;
     w->prune = 0;
+    w->next_check = m->next_check;
+    w->last_sync = mono();
     double v = f(&t, ctx);
 
     hpo_state state; double value; const char *reason; char buf[128];

@@ -109,5 +109,32 @@ if [ "$np" -gt 2 ]; then
   done
 fi
 
+# 6. One worker is one process: -np 2 gives the trials -np 1 gives, for
+#    pruners whose reports mostly go unanswered (NOTE: successive halving and
+#    hyperband judge only at rungs, median only past warm-up and once per
+#    interval): no judgment that matters is skipped.
+same_cols() {   # an export without the times and the worker's rank
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^(datetime_|duration|worker)/) skip[i] = 1 }
+           { o = ""; for (i = 1; i <= NF; i++) if (!skip[i]) o = o $i ","; print o }'
+}
+if [ "$np" -eq 2 ]; then
+  for pr in "{type: successive_halving, min_resource: 1, reduction_factor: 3}" \
+            "{type: hyperband, min_resource: 1, max_resource: 12}" \
+            "{type: median, n_startup_trials: 2, n_warmup_steps: 3, interval_steps: 2}" \
+            "{type: none}"; do
+    sed "s/^pruner:.*/pruner: $pr/; s/epochs: 6/epochs: 12/; s/trials: 24/trials: 30/;
+         s/learning_rate: .*/learning_rate: {float: [1.0e-3, 0.3], log: true}/; s/type: random/type: tpe/" \
+      "$tmp/s.yaml" > "$tmp/eq.yaml"
+    rm -f "$tmp"/eq1.h5* "$tmp"/eq2.h5*
+    timeout 300 "$bin" run "$tmp/eq.yaml" --storage "$tmp/eq1.h5" -q > /dev/null 2>&1
+    run 2 "$tmp/eq.yaml" --storage "$tmp/eq2.h5" -q > /dev/null 2> "$tmp/eq2.err" || cat "$tmp/eq2.err"
+    "$bin" export "$tmp/eq1.h5" --csv - | same_cols > "$tmp/a.csv"
+    "$bin" export "$tmp/eq2.h5" --csv - | same_cols > "$tmp/b.csv"
+    [ "$(wc -l < "$tmp/a.csv")" -eq 31 ] && grep -q PRUNED "$tmp/a.csv" || [ "$pr" = "{type: none}" ] || bad "no pruned trial with $pr"
+    [ "$(wc -l < "$tmp/a.csv")" -eq 31 ] && diff -q "$tmp/a.csv" "$tmp/b.csv" > /dev/null && ok \
+      || { bad "-np 2 differs from -np 1 with pruner $pr"; diff "$tmp/a.csv" "$tmp/b.csv" | head -5; }
+  done
+fi
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
