@@ -219,7 +219,7 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
             c.stop = 1;
             char list[2048];
             running_list(&c, list, sizeof list);
-            fprintf(stderr, "\nmpihpo: stopping on signal %d: no new trials; running trials are interrupted: %s\n",
+            fprintf(stderr, "\nmpihpo: stopping on signal %d: no new trials; running trials are interrupted at their next report: %s\n",
                     hpo_stop_requested(), list);
         }
         if (stop_t && mono() - stop_t > grace) {

@@ -20,6 +20,7 @@ typedef struct worker {
     int      prune;          /* the answer to the last report */
     int64_t  next_check;     /* reports at smaller steps need no answer (NOTE) */
     double   last_sync;      /* when rank 0 last answered a report or gave the trial */
+    int64_t  last_step;      /* the trial's largest step reported so far (-1: none) */
     char   **warned;         /* parameters already warned about, on this rank */
     size_t   n_warned;
 } worker;
@@ -104,11 +105,15 @@ static hpo_status w_report(void *ctx, hpo_trial_rec *rec, int64_t step, double v
     hpo_msg_report m = {rec->number, step, value};
     int rep, dec;
     double now = mono();
-    if (step >= 0 && step < w->next_check && now - w->last_sync < 1.0) {
+    /* only a step past every earlier one: a repeated or earlier step may be
+     * judged afresh against a history that has grown (median, percentile) */
+    if (step > w->last_step && step < w->next_check && now - w->last_sync < 1.0) {
+        w->last_step = step;
         MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, 0, HPO_TAG_NOTE, w->comm));
         HPO_TRY(hpo_rec_add_report(rec, step, value, &rep, &dec));
         return HPO_OK;
     }
+    if (step > w->last_step) w->last_step = step;
     MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, 0, HPO_TAG_REPORT, w->comm));
     hpo_msg_prune ans;
     MPI_TRY(recv_wait(&ans, sizeof ans, MPI_BYTE, HPO_TAG_PRUNE, w->comm));
@@ -158,6 +163,7 @@ static hpo_status run_one(worker *w, const hpo_msg_trial *m, hpo_objective f, vo
     w->prune = 0;
     w->next_check = m->next_check;
     w->last_sync = mono();
+    w->last_step = -1;
     double v = f(&t, ctx);
 
     hpo_state state; double value; const char *reason; char buf[128];

@@ -129,7 +129,7 @@ static hpo_status hb_init(hb_state *s, const hpo_history *h)
             if (ls > last) last = ls;
         }
         if (last < 0) return HPO_OK;
-        s->c.resource = last + 1;
+        s->c.resource = hpo_step_after(last);
     }
     int64_t nb = hpo_hyperband_n_brackets(s->min_resource, s->c.resource, s->eta);
     int64_t *bud = NULL, total = 0;
@@ -207,9 +207,9 @@ static int64_t hb_next_check(void *state, const hpo_history *h, const hpo_trial_
     (void)h;
     hb_state *s = state;
     int64_t step = hpo_pruner_last_step(t, NULL);
-    if (!s->ready) return step + 1;
+    if (!s->ready) return hpo_step_after(step);
     if (s->n_brackets == 0) return INT64_MAX;
-    if (s->key_cap < strlen(s->study_name) + 24) return step + 1;   /* no key buffer yet: ask */
+    if (s->key_cap < strlen(s->study_name) + 24) return hpo_step_after(step);   /* no key buffer yet: ask */
     int64_t b = bracket_of(s, s->key, s->key_cap, t->number);
     size_t rung = hpo_sha_table_count(&s->c.tab, t->number);
     return hpo_rung_resource(s->min_resource, s->eta, b + (int64_t)rung);

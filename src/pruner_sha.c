@@ -134,6 +134,7 @@ hpo_status hpo_sha_decide(hpo_sha_table *tab, const hpo_history *h, hpo_sha_filt
                                                       : value <= comp[idx];
         if (!promotable) { *prune = 1; break; }
         rung++;
+        if (point == INT64_MAX) break;      /* no rung beyond a saturated one (step INT64_MAX) */
     }
 done:
     hpo_free(comp);
@@ -213,7 +214,7 @@ static int64_t sha_next_check(void *state, const hpo_history *h, const hpo_trial
     (void)h;
     const sha_state *s = state;
     int64_t step = hpo_pruner_last_step(t, NULL);
-    if (s->c.resource == 0) return step + 1;
+    if (s->c.resource == 0) return hpo_step_after(step);
     size_t rung = hpo_sha_table_count(&s->c.tab, t->number);
     return hpo_rung_resource(s->c.resource, s->eta, s->min_early_stopping_rate + (int64_t)rung);
 }

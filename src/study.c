@@ -445,12 +445,13 @@ int64_t hpo_study_next_check(hpo_study *s, const hpo_trial_rec *rec)
 {
     int64_t step = -1;                   /* its largest step */
     for (size_t i = 0; i < rec->n_inter; i++) if (rec->steps[i] > step) step = rec->steps[i];
+    int64_t after = step == INT64_MAX ? INT64_MAX : step + 1;
     if (hpo_stop_requested() || !s->pruner || !s->pruner->next_check || hpo_study_setup(s) != HPO_OK) {
         hpo_error_clear();
-        return step + 1;
+        return after;
     }
     int64_t n = s->pruner->next_check(s->pstate, &s->hist, rec);
-    return n > step ? n : step + 1;
+    return n > step ? n : after;
 }
 
 static void log_trial(const hpo_study *s, const hpo_trial_rec *rec, hpo_state state);

@@ -103,7 +103,7 @@ if [ "$np" -gt 2 ]; then
     if [ "$target" = 2 ]; then
       grep -qE 'rank 2 .*(exited|killed|Killed)' "$tmp/errk" && ok || { bad "no message naming rank 2"; cat "$tmp/errk"; }
     else
-      grep -qE 'running trials are interrupted: trial [0-9]+ on rank [1-9]' "$tmp/errk" && ok \
+      grep -qE 'running trials are interrupted at their next report: trial [0-9]+ on rank [1-9]' "$tmp/errk" && ok \
         || { bad "rank 0 did not name the running trials"; cat "$tmp/errk"; }
     fi
   done

@@ -787,3 +787,29 @@ Test(pruner_next_check, skips_only_judgments_that_keep_and_change_nothing)
         cr_expect_gt(next_check_equivalence(&o, d, 80, 16), 0);
     }
 }
+
+/* A report at step INT64_MAX: the rung resources saturate there, and the
+ * rung loop once went on forever (a breaker's find); next_check saturates
+ * too (it overflowed under UBSan). */
+Test(pruner_sha, step_int64_max_ends, .timeout = 10)
+{
+    const char *types[] = {"successive_halving", "hyperband"};
+    for (int k = 0; k < 2; k++) {
+        hpo_pruner_opts o;
+        hpo_pruner_opts_default(&o, types[k]);
+        o.min_resource = 1;
+        if (k) o.max_resource = 27;     /* auto would be INT64_MAX: too many brackets, an error */
+        o.study_name = "big";
+        fixture fx;
+        fx_init(&fx, &o, HPO_MAXIMIZE);
+        hpo_trial_rec *a = fx_ask(&fx);
+        fx_report(a, INT64_MAX, 0.5);
+        a->state = HPO_COMPLETE;
+        a->value = 0.5;
+        hpo_trial_rec *b = fx_ask(&fx);
+        cr_assert_eq(fx.ops->next_check(fx.st, &fx.h, b), fx.ops->next_check(fx.st, &fx.h, b));
+        (void)fx_check(&fx, b, INT64_MAX, 0.7);         /* returns */
+        cr_assert_eq(fx.ops->next_check(fx.st, &fx.h, b), INT64_MAX, "%s", types[k]);
+        fx_fini(&fx);
+    }
+}
