@@ -401,7 +401,19 @@ static hpo_status setup_study(const run_args *a, hpo_config *cfg, hpo_ckpt **ckp
     }
     if (*ckp) {
         HPO_TRY_GOTO(hpo_study_set_hooks(s, store_started, store_finished, *ckp), fail);
-        HPO_TRY_GOTO(hpo_study_set_first_report_hook(s, store_started), fail);
+        /* a running trial's row again, with its curve so far, at its first
+         * report and then every 10 s (MPIHPO_CURVE_SECONDS), so a crash
+         * keeps most of an interrupted trial's curve for a few flushes */
+        double every = 10.0;
+        const char *e = getenv("MPIHPO_CURVE_SECONDS");
+        if (e && *e) {
+            char *end;
+            double v = strtod(e, &end);
+            HPO_CHECK_GOTO(*end == 0 && v >= 0 && v < 1e9, fail, HPO_EINVAL,
+                           "MPIHPO_CURVE_SECONDS='%s'; expected a number of seconds >= 0", e);
+            every = v;
+        }
+        HPO_TRY_GOTO(hpo_study_set_report_hook(s, store_started, every), fail);
     }
     *budget = total - (int64_t)have;
     cfg->study.trials = total;

@@ -1449,7 +1449,7 @@ static hpo_status write_row(hpo_ckpt *ck, const hpo_trial_rec *r, const hpo_rng 
         pn[i] = r->params[i].name;
         memcpy(&pb[i], &r->params[i].v, 8);
     }
-    int64_t ic = finished ? (int64_t)r->n_inter : 0, is = ic ? (int64_t)ck->inter_rows : 0;
+    int64_t ic = (int64_t)r->n_inter, is = ic ? (int64_t)ck->inter_rows : 0;   /* RUNNING: the curve so far */
     uint64_t w[4] = { 0, 0, 0, 0 };
     if (rng) memcpy(w, rng->s, sizeof w);
     const char *reason = r->fail_reason ? r->fail_reason : "";

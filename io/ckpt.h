@@ -84,10 +84,11 @@ hpo_status hpo_ckpt_read_trials(hpo_ckpt *ck, hpo_trial_rec ***recs, size_t *n,
 void       hpo_ckpt_free_trials(hpo_trial_rec **recs, size_t n);
 
 /* hpo_ckpt_trial_started - append a RUNNING row for r (number, seed, start,
- * worker, and the parameters suggested so far), then flush. May be called
- * again for the same trial later (e.g. after its parameters are suggested,
- * so that --retry-interrupted can rerun them); the last row wins.
- * sampler_rng may be NULL. Cost: O(parameter names), not O(trials). */
+ * worker, the parameters suggested and the values reported so far), then
+ * flush. May be called again for the same trial later (after its parameters
+ * are suggested, so that --retry-interrupted can rerun them; as its curve
+ * grows, so that a crash keeps it); the last row wins. sampler_rng may be
+ * NULL. Cost: O(parameter names + reports), not O(trials). */
 hpo_status hpo_ckpt_trial_started(hpo_ckpt *ck, const hpo_trial_rec *r, const hpo_rng *sampler_rng);
 
 /* hpo_ckpt_trial_finished - append r's final row (state, value, times,

@@ -35,7 +35,8 @@ struct hpo_study {
     hpo_trial_hook   on_start, on_finish;
     void            *hook_ctx;
     hpo_history      view;          /* scratch: the trials of one hyperband bracket */
-    hpo_trial_hook   on_first_report;
+    hpo_trial_hook   on_report;     /* at a trial's first report, then every report_every s */
+    double           report_every;
     hpo_history      queue;         /* enqueued trials (records holding only params), FIFO */
     size_t           queue_head;
 };
@@ -223,10 +224,12 @@ hpo_status hpo_study_set_hooks(hpo_study *s, hpo_trial_hook on_start, hpo_trial_
     return HPO_OK;
 }
 
-hpo_status hpo_study_set_first_report_hook(hpo_study *s, hpo_trial_hook on_first_report)
+hpo_status hpo_study_set_report_hook(hpo_study *s, hpo_trial_hook on_report, double every_s)
 {
-    HPO_CHECK(s, HPO_EINVAL, "hpo_study_set_first_report_hook: the study is NULL");
-    s->on_first_report = on_first_report;
+    HPO_CHECK(s, HPO_EINVAL, "hpo_study_set_report_hook: the study is NULL");
+    HPO_CHECK(every_s >= 0, HPO_EINVAL, "hpo_study_set_report_hook: every_s must be >= 0 (got %g)", every_s);
+    s->on_report = on_report;
+    s->report_every = every_s;
     return HPO_OK;
 }
 
@@ -412,7 +415,13 @@ hpo_status hpo_study_report(hpo_study *s, hpo_trial_rec *rec, int64_t step, doub
               rec->number, step);
     int repeated, decreasing, first = rec->n_inter == 0;
     HPO_TRY(hpo_rec_add_report(rec, step, value, &repeated, &decreasing));
-    if (first && s->on_first_report) HPO_TRY(s->on_first_report(s->hook_ctx, s, rec));
+    if (s->on_report) {
+        double now = now_s();
+        if (first || now - rec->t_hooked >= s->report_every) {
+            rec->t_hooked = now;
+            HPO_TRY(s->on_report(s->hook_ctx, s, rec));
+        }
+    }
     if (repeated && !rec->warned_repeat) {
         rec->warned_repeat = 1;
         fprintf(stderr, "mpihpo: warning: trial %" PRId64 " reported step %" PRId64

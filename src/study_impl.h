@@ -64,8 +64,10 @@ hpo_status hpo_study_trial_finish(hpo_study *s, hpo_trial_rec *rec, hpo_state st
 typedef hpo_status (*hpo_trial_hook)(void *ctx, const hpo_study *s, const hpo_trial_rec *rec);
 hpo_status hpo_study_set_hooks(hpo_study *s, hpo_trial_hook on_start, hpo_trial_hook on_finish, void *ctx);
 /* Optional: runs when a trial makes its first report (its parameters are
- * then usually all known), e.g. to store them while it trains. */
-hpo_status hpo_study_set_first_report_hook(hpo_study *s, hpo_trial_hook on_first_report);
+ * then usually all known) and again at a report every_s seconds or more
+ * after the last run for that trial, e.g. to store the trial and its curve
+ * so far while it trains. */
+hpo_status hpo_study_set_report_hook(hpo_study *s, hpo_trial_hook on_report, double every_s);
 
 /* Queue a trial with fixed parameters (Optuna's enqueue_trial): the next
  * trial handed out takes them instead of sampling, where the objective asks

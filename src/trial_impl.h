@@ -33,6 +33,7 @@ struct hpo_trial_rec {
     double   *inter;             /* (n_inter) reported values */
     int       warned_repeat, warned_decrease;
     int       interrupted;           /* told to stop by a stop request; ends FAIL "interrupted" */
+    double    t_hooked;          /* when the study's report hook last ran for it (wall clock) */
     size_t    n_fixed;
     hpo_param_rec *fixed;        /* (n_fixed) values to use instead of sampling (an enqueued trial); owned */
 };

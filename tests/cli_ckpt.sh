@@ -179,5 +179,28 @@ for case in "{type: tpe}|{type: median}|8|ck" \
     || { bad "$n + resume $n differs from $((2 * n)) with sampler $sa, pruner $pr"; diff "$tmp/a.csv" "$tmp/b.csv" | head -5; }
 done
 
+# 8. A running trial's curve is in the file while it trains (its RUNNING
+#    row is stored again as it reports; MPIHPO_CURVE_SECONDS=0: at every
+#    report), so kill -9 keeps it and the resumed study shows the
+#    interrupted trial with its curve.
+sed 's/trials: 4/trials: 1/; s/epochs: 3/epochs: 100000/; s/batch_size: 64/batch_size: 2/' "$tmp/s.yaml" > "$tmp/long.yaml"
+rm -f "$tmp"/long.h5*
+MPIHPO_CURVE_SECONDS=0 "$bin" run "$tmp/long.yaml" --storage "$tmp/long.h5" > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  [ "$("$bin" export "$tmp/long.h5" --intermediate - 2>/dev/null | wc -l)" -gt 3 ] && break
+  sleep 0.1
+done
+"$bin" export "$tmp/long.h5" --csv - 2>/dev/null | grep -q ',RUNNING,' && ok || bad "the trial was not RUNNING when killed"
+kill -9 $pid; wait $pid 2>/dev/null
+n=$("$bin" export "$tmp/long.h5" --intermediate - 2>/dev/null | tail -n +2 | wc -l)
+[ "$n" -ge 3 ] && ok || bad "the killed trial's curve is not in the file ($n values)"
+[ "$(run resume "$tmp/long.h5")" = 0 ] && ok || { bad "resume after kill -9 failed"; cat "$tmp/e"; }
+"$bin" export "$tmp/long.h5" --csv - | grep -q 'FAIL,0,interrupted' && ok || bad "the killed trial is not FAIL interrupted"
+m=$("$bin" export "$tmp/long.h5" --intermediate - | tail -n +2 | wc -l)
+[ "$m" -ge "$n" ] && ok || bad "the resumed study lost the curve ($m of $n values)"
+MPIHPO_CURVE_SECONDS=soon "$bin" run "$tmp/s.yaml" --storage "$tmp/bad_env.h5" > /dev/null 2> "$tmp/e" && bad "a bad MPIHPO_CURVE_SECONDS was accepted" || ok
+expect_in "MPIHPO_CURVE_SECONDS='soon'" "$tmp/e"
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
