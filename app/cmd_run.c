@@ -402,8 +402,9 @@ static hpo_status setup_study(const run_args *a, hpo_config *cfg, hpo_ckpt **ckp
     if (*ckp) {
         HPO_TRY_GOTO(hpo_study_set_hooks(s, store_started, store_finished, *ckp), fail);
         /* a running trial's row again, with its curve so far, at its first
-         * report and then every 10 s (MPIHPO_CURVE_SECONDS), so a crash
-         * keeps most of an interrupted trial's curve for a few flushes */
+         * report and then every 10 s (MPIHPO_CURVE_SECONDS) once the curve
+         * grew by a quarter, so a crash keeps most of an interrupted
+         * trial's curve for a few flushes */
         double every = 10.0;
         const char *e = getenv("MPIHPO_CURVE_SECONDS");
         if (e && *e) {

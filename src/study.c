@@ -417,8 +417,13 @@ hpo_status hpo_study_report(hpo_study *s, hpo_trial_rec *rec, int64_t step, doub
     HPO_TRY(hpo_rec_add_report(rec, step, value, &repeated, &decreasing));
     if (s->on_report) {
         double now = now_s();
-        if (first || now - rec->t_hooked >= s->report_every) {
+        /* again after every_s, once the curve has grown by a quarter: a
+         * store writes the whole curve, so this keeps the stored values
+         * under 5x the curve's length (no quadratic growth for a trial that
+         * reports every batch for hours) */
+        if (first || (now - rec->t_hooked >= s->report_every && 4 * rec->n_inter >= 5 * rec->n_hooked)) {
             rec->t_hooked = now;
+            rec->n_hooked = rec->n_inter;
             HPO_TRY(s->on_report(s->hook_ctx, s, rec));
         }
     }

@@ -65,8 +65,8 @@ typedef hpo_status (*hpo_trial_hook)(void *ctx, const hpo_study *s, const hpo_tr
 hpo_status hpo_study_set_hooks(hpo_study *s, hpo_trial_hook on_start, hpo_trial_hook on_finish, void *ctx);
 /* Optional: runs when a trial makes its first report (its parameters are
  * then usually all known) and again at a report every_s seconds or more
- * after the last run for that trial, e.g. to store the trial and its curve
- * so far while it trains. */
+ * after the last run for that trial once it has a quarter more reports,
+ * e.g. to store the trial and its curve so far while it trains. */
 hpo_status hpo_study_set_report_hook(hpo_study *s, hpo_trial_hook on_report, double every_s);
 
 /* Queue a trial with fixed parameters (Optuna's enqueue_trial): the next

@@ -34,6 +34,7 @@ struct hpo_trial_rec {
     int       warned_repeat, warned_decrease;
     int       interrupted;           /* told to stop by a stop request; ends FAIL "interrupted" */
     double    t_hooked;          /* when the study's report hook last ran for it (wall clock) */
+    size_t    n_hooked;          /* and how many reports it had then */
     size_t    n_fixed;
     hpo_param_rec *fixed;        /* (n_fixed) values to use instead of sampling (an enqueued trial); owned */
 };

@@ -180,8 +180,8 @@ for case in "{type: tpe}|{type: median}|8|ck" \
 done
 
 # 8. A running trial's curve is in the file while it trains (its RUNNING
-#    row is stored again as it reports; MPIHPO_CURVE_SECONDS=0: at every
-#    report), so kill -9 keeps it and the resumed study shows the
+#    row is stored again as it reports; MPIHPO_CURVE_SECONDS=0: whenever the
+#    curve grew by a quarter), so kill -9 keeps it and the resumed study shows the
 #    interrupted trial with its curve.
 sed 's/trials: 4/trials: 1/; s/epochs: 3/epochs: 100000/; s/batch_size: 64/batch_size: 2/' "$tmp/s.yaml" > "$tmp/long.yaml"
 rm -f "$tmp"/long.h5*
