@@ -23,13 +23,6 @@
 #define IDLE_MAX_NS 1000000L   /* the longest nap between probes */
 #endif
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void nap(long ns)
 {
     struct timespec ts = {0, ns};
@@ -81,7 +74,7 @@ static void progress(const coord *c, FILE *f, double t0)
     char best[48] = "-";
     if (b) snprintf(best, sizeof best, "%.6f", hpo_rec_value(b));
     fprintf(f, "\r\033[K[%" PRId64 "/%" PRId64 " done, %d running, %" PRId64 " pruned, %" PRId64
-            " failed, best %s, %.1f s]", c->done, c->budget, run, c->pruned, c->failed, best, mono() - t0);
+            " failed, best %s, %.1f s]", c->done, c->budget, run, c->pruned, c->failed, best, hpo_mono() - t0);
     fflush(f);
 }
 
@@ -207,7 +200,7 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
     int active = c.size - 1, next = 1;
     long idle_ns = 0;
     int idle = 0;
-    double t0 = mono(), last_progress = 0;
+    double t0 = hpo_mono(), last_progress = 0;
     double stop_t = 0, grace = o->stop_grace_s > 0 ? o->stop_grace_s : 20.0, last_parent_check = t0;
     hpo_parent_watch();
     if (stuck) *stuck = 0;
@@ -215,14 +208,14 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
         if (hpo_stop_requested() && !stop_t) {
             /* A stop request (SIGTERM, SIGUSR1, ... on any rank): no new
              * trials; the running ones end at their next report. */
-            stop_t = mono();
+            stop_t = hpo_mono();
             c.stop = 1;
             char list[2048];
             running_list(&c, list, sizeof list);
             fprintf(stderr, "\nmpihpo: stopping on signal %d: no new trials; running trials are interrupted at their next report: %s\n",
                     hpo_stop_requested(), list);
         }
-        if (stop_t && mono() - stop_t > grace) {
+        if (stop_t && hpo_mono() - stop_t > grace) {
             /* Workers still computing past the grace period: record their
              * trials as interrupted and leave (the caller aborts them). */
             for (int i = 1; i < c.size; i++) {
@@ -252,8 +245,8 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
              * microseconds (a worker's next suggest): yield the core for a
              * short while first, then sleep longer and longer. */
             if (++idle < 64) { sched_yield(); continue; }
-            if (mono() - last_parent_check > 1.0) {
-                last_parent_check = mono();
+            if (hpo_mono() - last_parent_check > 1.0) {
+                last_parent_check = hpo_mono();
                 if (!hpo_stop_requested() && hpo_parent_gone()) {
                     fprintf(stderr, "mpihpo: the launcher (mpirun/srun) is gone; stopping the study\n");
                     hpo_request_stop(SIGHUP);
@@ -278,7 +271,7 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
             st = hpo_error_raise(HPO_EMPI, __FILE__, __LINE__, __func__, "MPI_Recv from rank %d failed", src);
             goto out;
         }
-        int timed_out = o->timeout_s > 0 && mono() - t0 >= o->timeout_s;
+        int timed_out = o->timeout_s > 0 && hpo_mono() - t0 >= o->timeout_s;
         if (timed_out && !c.stop) {
             if (c.log) fprintf(c.log, "The study stops: its timeout of %g s is reached.\n", o->timeout_s);
             c.stop = 1;
@@ -302,7 +295,7 @@ hpo_status hpo_mpi_coordinate(hpo_study *s, MPI_Comm comm, const hpo_coord_opts 
         case HPO_TAG_FINISH:
             if ((size_t)count != sizeof(hpo_msg_finish)) { st = hpo_error_raise(HPO_EFORMAT, __FILE__, __LINE__, __func__, "bad FINISH size from rank %d", src); break; }
             st = on_finish(&c, src, (const hpo_msg_finish *)buf);
-            if (o->progress && mono() - last_progress > 0.5) { progress(&c, o->progress, t0); last_progress = mono(); }
+            if (o->progress && hpo_mono() - last_progress > 0.5) { progress(&c, o->progress, t0); last_progress = hpo_mono(); }
             break;
         default:
             st = hpo_error_raise(HPO_EFORMAT, __FILE__, __LINE__, __func__,

@@ -1,7 +1,9 @@
-/* protocol.c - tag names and the packing of a suggest message. */
+/* protocol.c - tag names, the packing of a suggest message, the launcher
+ * watch and the clock mpi/ waits with. */
 #include "protocol.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -101,5 +103,12 @@ int hpo_msg_unpack_suggest(const char *buf, size_t len, int64_t *number, const c
 }
 
 static pid_t g_parent = -1;
+double hpo_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void hpo_parent_watch(void) { g_parent = getppid(); }
 int  hpo_parent_gone(void) { return g_parent > 0 && getppid() != g_parent; }

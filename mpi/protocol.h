@@ -42,6 +42,9 @@ const char *hpo_tag_name(int tag);
 void hpo_parent_watch(void);
 int  hpo_parent_gone(void);
 
+/* Seconds on the monotonic clock (waits, timeouts, progress). */
+double hpo_mono(void);
+
 #define HPO_MSG_TEXT 512   /* error texts and fail reasons are cut to this */
 
 typedef struct hpo_msg_trial {

@@ -87,13 +87,6 @@ static hpo_status w_suggest(void *ctx, hpo_trial_rec *rec, const char *name, con
     return HPO_OK;
 }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* A report before next_check goes as a NOTE and the objective goes on
  * without waiting (the pruner would keep the trial and change nothing): a
  * worker training short epochs would otherwise wait for rank 0 after each
@@ -104,23 +97,22 @@ static hpo_status w_report(void *ctx, hpo_trial_rec *rec, int64_t step, double v
     worker *w = ctx;
     hpo_msg_report m = {rec->number, step, value};
     int rep, dec;
-    double now = mono();
     /* only a step past every earlier one: a repeated or earlier step may be
      * judged afresh against a history that has grown (median, percentile) */
-    if (step > w->last_step && step < w->next_check && now - w->last_sync < 1.0) {
-        w->last_step = step;
+    int note = step > w->last_step && step < w->next_check && hpo_mono() - w->last_sync < 1.0;
+    if (step > w->last_step) w->last_step = step;
+    if (note) {
         MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, 0, HPO_TAG_NOTE, w->comm));
         HPO_TRY(hpo_rec_add_report(rec, step, value, &rep, &dec));
         return HPO_OK;
     }
-    if (step > w->last_step) w->last_step = step;
     MPI_TRY(MPI_Send(&m, sizeof m, MPI_BYTE, 0, HPO_TAG_REPORT, w->comm));
     hpo_msg_prune ans;
     MPI_TRY(recv_wait(&ans, sizeof ans, MPI_BYTE, HPO_TAG_PRUNE, w->comm));
     HPO_CHECK(ans.status == HPO_OK, (hpo_status)ans.status, "%s", ans.error);
     w->prune = ans.prune;
     w->next_check = ans.next_check;
-    w->last_sync = mono();
+    w->last_sync = hpo_mono();
     if (ans.stop_signal) rec->interrupted = ans.stop_signal;
     /* Keep a local copy too, so a pruned trial's value is known here. */
     HPO_TRY(hpo_rec_add_report(rec, step, value, &rep, &dec));
@@ -162,7 +154,7 @@ static hpo_status run_one(worker *w, const hpo_msg_trial *m, hpo_objective f, vo
     t.rec = rec;
     w->prune = 0;
     w->next_check = m->next_check;
-    w->last_sync = mono();
+    w->last_sync = hpo_mono();
     w->last_step = -1;
     double v = f(&t, ctx);
 

@@ -375,12 +375,18 @@ static int is_float_text(const char *s)
 }
 
 /* The YAML 1.2 core schema, applied to plain scalars only. */
+/* A plain scalar YAML reads as null: empty, ~, null, Null, NULL. */
+static int is_null_text(const char *s)
+{
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
 static resolved resolve(const scal *v)
 {
     resolved r = {.kind = R_STR};
     const char *s = v->s;
     if (v->quoted) return r;
-    if (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")) {
+    if (is_null_text(s)) {
         r.kind = R_NULL;
     } else if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) {
         r.kind = R_BOOL;
@@ -650,11 +656,9 @@ static const key_spec *find_row(const section_spec *s, const char *name, unsigne
 static hpo_status section_mapping(const ctx *c, const section_spec *s, const yaml_node_t *n)
 {
     if (n->type == YAML_MAPPING_NODE) return HPO_OK;
-    if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-        const char *t = (const char *)n->data.scalar.value;
-        if (!*t || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") || !strcmp(t, "NULL"))
-            return HPO_OK;
-    }
+    if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+        is_null_text((const char *)n->data.scalar.value))
+        return HPO_OK;
     CFG_FAIL(c, HPO_EINVAL, n->start_mark, "%s: got %s; expected a mapping of keys, e.g. %s",
              s->name, node_kind_name(n), s->example);
 }

@@ -39,6 +39,14 @@ typedef struct hpo_pruner_ops {
 
 hpo_status hpo_pruner_find(const char *name, const hpo_pruner_ops **out);
 
+/* Optuna's FrozenTrial.last_step: the LARGEST reported step (not the last
+ * one reported, which differs after a decreasing report), its value in
+ * *value; -1 and NAN if nothing was reported. O(reports). */
+int64_t hpo_pruner_last_step(const hpo_trial_rec *r, double *value);
+
+/* step + 1, saturating: a report may be at step INT64_MAX. */
+static inline int64_t hpo_step_after(int64_t step) { return step == INT64_MAX ? INT64_MAX : step + 1; }
+
 extern const hpo_pruner_ops hpo_pruner_none;
 
 #endif

@@ -23,12 +23,6 @@ extern const hpo_pruner_ops hpo_pruner_hyperband;
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Optuna's FrozenTrial.last_step: the LARGEST reported step (not the last
- * one reported, which differs after a decreasing report), its value in
- * *value; -1 and NAN if nothing was reported. O(reports). */
-/* step + 1, saturating: a report may be at step INT64_MAX. */
-static inline int64_t hpo_step_after(int64_t step) { return step == INT64_MAX ? INT64_MAX : step + 1; }
-int64_t hpo_pruner_last_step(const hpo_trial_rec *r, double *value);
 
 /* numpy.nanpercentile(v[0..n), q) with the default "linear" method, bit for
  * bit (numpy 1.24 _lerp): NaNs are dropped first (none reaches the sort);

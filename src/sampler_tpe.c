@@ -1425,6 +1425,12 @@ static void label_below(unsigned char *lab, size_t n, size_t n_comp, const rank_
         for (size_t j = 0; j < nb - k && j < n_ptop; j++) lab[ptop[j].slot] = 1;
 }
 
+/* Slot i of h holds trial i (the whole history, not a view; also an empty one). */
+static int slots_are_numbers(const hpo_history *h)
+{
+    return h->n == 0 || (h->trials[0]->number == 0 && (size_t)h->trials[h->n - 1]->number + 1 == h->n);
+}
+
 /* Bring the state up to date with history h for trial `self`: fold in newly
  * finished trials, list the RUNNING ones (constant liar), label the split.
  *
@@ -1446,7 +1452,7 @@ static hpo_status sync_history(tpe_state *s, const hpo_history *h, int64_t self)
     /* slot i holds trial i, and no trial folded in lies outside h (with
      * hyperband a bracket's view can hold trials 0..n-1 while later ones of
      * other brackets have finished) */
-    int whole = h->trials[0]->number == 0 && top == h->n && s->num_hi <= top;
+    int whole = slots_are_numbers(h) && s->num_hi <= top;
     if (whole) {
         /* a withdrawn last trial (trial_start failed) was RUNNING: forget it */
         if (h->n < s->cursor) {
@@ -1715,7 +1721,6 @@ static void joint_free(tpe_joint *j)
     memset(j, 0, sizeof *j);
 }
 
-/* Forget joint samples of trials that are no longer RUNNING. */
 /* Drop the joint samples of trials that have finished, and of `self`'s
  * number (a stale one: a trial withdrawn before it ran). A trial h does not
  * hold is dropped only when h is the whole history (it was withdrawn): a
@@ -1724,7 +1729,7 @@ static void joint_free(tpe_joint *j)
  * call whose view holds them finished, or by destroy. */
 static void joint_purge(tpe_state *s, const hpo_history *h, int64_t self)
 {
-    int whole = h->n == 0 || (h->trials[0]->number == 0 && (size_t)h->trials[h->n - 1]->number + 1 == h->n);
+    int whole = slots_are_numbers(h);
     size_t k = 0;
     for (size_t i = 0; i < s->n_joint; i++) {
         int64_t num = s->joint[i].number;

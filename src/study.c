@@ -457,9 +457,7 @@ hpo_status hpo_study_should_prune(hpo_study *s, hpo_trial_rec *rec, int *prune)
 
 int64_t hpo_study_next_check(hpo_study *s, const hpo_trial_rec *rec)
 {
-    int64_t step = -1;                   /* its largest step */
-    for (size_t i = 0; i < rec->n_inter; i++) if (rec->steps[i] > step) step = rec->steps[i];
-    int64_t after = step == INT64_MAX ? INT64_MAX : step + 1;
+    int64_t step = hpo_pruner_last_step(rec, NULL), after = hpo_step_after(step);
     if (hpo_stop_requested() || !s->pruner || !s->pruner->next_check || hpo_study_setup(s) != HPO_OK) {
         hpo_error_clear();
         return after;
