@@ -72,6 +72,7 @@ typedef struct run_args {
     int64_t trials, more, seed, blas;
     double  timeout;
     int     resume, retry, quiet;
+    double  curve_every;         /* MPIHPO_CURVE_SECONDS (curve_seconds) */
 } run_args;
 
 /* Started by mpirun, mpiexec or srun? (Open MPI and PMIx set these.) */
@@ -331,6 +332,21 @@ static hpo_status grid_axes_build(const hpo_config *cfg, grid_axes *g)
  * budget (unless --trials or --more change it, which is then recorded). A
  * study file that names another direction, sampler or pruner is refused; one
  * that differs otherwise (epochs, data, ...) gets a warning. */
+/* How often a running trial's curve is stored: MPIHPO_CURVE_SECONDS, 10 s
+ * by default. Checked before anything is created. */
+static hpo_status curve_seconds(double *out)
+{
+    *out = 10.0;
+    const char *e = getenv("MPIHPO_CURVE_SECONDS");
+    if (!e || !*e) return HPO_OK;
+    char *end;
+    double v = strtod(e, &end);
+    HPO_CHECK(*end == 0 && v >= 0 && v < 1e9, HPO_EINVAL,
+              "MPIHPO_CURVE_SECONDS='%s'; expected a number of seconds >= 0", e);
+    *out = v;
+    return HPO_OK;
+}
+
 static hpo_status setup_study(const run_args *a, hpo_config *cfg, hpo_ckpt **ckp, const hpo_ckpt_meta *meta,
                               hpo_study **out, int64_t *budget, char *what, size_t nwhat)
 {
@@ -402,19 +418,10 @@ static hpo_status setup_study(const run_args *a, hpo_config *cfg, hpo_ckpt **ckp
     if (*ckp) {
         HPO_TRY_GOTO(hpo_study_set_hooks(s, store_started, store_finished, *ckp), fail);
         /* a running trial's row again, with its curve so far, at its first
-         * report and then every 10 s (MPIHPO_CURVE_SECONDS) once the curve
-         * grew by a quarter, so a crash keeps most of an interrupted
-         * trial's curve for a few flushes */
-        double every = 10.0;
-        const char *e = getenv("MPIHPO_CURVE_SECONDS");
-        if (e && *e) {
-            char *end;
-            double v = strtod(e, &end);
-            HPO_CHECK_GOTO(*end == 0 && v >= 0 && v < 1e9, fail, HPO_EINVAL,
-                           "MPIHPO_CURVE_SECONDS='%s'; expected a number of seconds >= 0", e);
-            every = v;
-        }
-        HPO_TRY_GOTO(hpo_study_set_report_hook(s, store_started, every), fail);
+         * report and then every a->curve_every s once the curve grew by a
+         * quarter, so a crash keeps most of an interrupted trial's curve for
+         * a few flushes */
+        HPO_TRY_GOTO(hpo_study_set_report_hook(s, store_started, a->curve_every), fail);
     }
     *budget = total - (int64_t)have;
     cfg->study.trials = total;
@@ -530,7 +537,8 @@ static int run_main(run_args *a)
      *    checkpoint) and sends it to the workers. */
     int st = HPO_OK;
     if (rank == 0) {
-        st = study_text(a, &ck, &meta, &text, &path);
+        st = curve_seconds(&a->curve_every);
+        if (st == HPO_OK) st = study_text(a, &ck, &meta, &text, &path);
         if (st != HPO_OK) snprintf(what, sizeof what, "%s", a->resume_path ? a->resume_path : "");
     }
     if (size > 1) {

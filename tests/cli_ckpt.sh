@@ -201,6 +201,7 @@ m=$("$bin" export "$tmp/long.h5" --intermediate - | tail -n +2 | wc -l)
 [ "$m" -ge "$n" ] && ok || bad "the resumed study lost the curve ($m of $n values)"
 MPIHPO_CURVE_SECONDS=soon "$bin" run "$tmp/s.yaml" --storage "$tmp/bad_env.h5" > /dev/null 2> "$tmp/e" && bad "a bad MPIHPO_CURVE_SECONDS was accepted" || ok
 expect_in "MPIHPO_CURVE_SECONDS='soon'" "$tmp/e"
+[ ! -e "$tmp/bad_env.h5" ] && ok || bad "a bad MPIHPO_CURVE_SECONDS left $tmp/bad_env.h5 behind"
 
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
